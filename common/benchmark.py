@@ -1,0 +1,150 @@
+"""The benchmark: each folder's default runs over three seeds, checked against its targets, as a results table.
+
+    python -m common.benchmark ann                  # writes benchmarks/ann.md, the table the READMEs quote
+    python -m common.benchmark ann --seeds 0,1,2,3  # more seeds
+    python -m common.benchmark ann --quick          # a seconds-long dry run (tests use it); targets not checked
+
+Each row runs a script's `main([...])` in this process, once per seed, and records the test metric's mean, spread
+(standard deviation over seeds), minimum, train seconds and parameters. The exit status is 1 when a full run
+misses a target. A folder adds its rows to BENCHMARKS as it lands.
+"""
+
+import argparse
+import contextlib
+import dataclasses
+import datetime
+import importlib
+import io
+import os
+import platform
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file (python common/benchmark.py): make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common.config import REPO_ROOT, OneLineParser, fail, quiet_tensorflow, require
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One configuration to benchmark: `python -m <module> <args>`, scored by `metric` on the test split."""
+
+    module: str
+    args: tuple[str, ...]
+    metric: str
+    target: float | None = None          # met when the mean over seeds reaches it
+    higher_is_better: bool = True
+    writes_run_folder: bool = True        # train scripts take --output-dir; scratch scripts write nothing
+
+    def describe(self) -> str:
+        return " ".join(["python -m", self.module, *self.args])
+
+
+BENCHMARKS: dict[str, list[Row]] = {
+    "ann": [
+        Row("ann.train", (), "accuracy", target=0.98),
+        Row("ann.train", ("--dataset", "breast_cancer"), "accuracy"),
+        Row("ann.train", ("--dataset", "diabetes"), "rmse", higher_is_better=False),
+        Row("ann.train", ("--dataset", "mnist5k"), "accuracy"),
+        Row("ann.scratch", (), "accuracy", target=0.95, writes_run_folder=False),
+    ],
+}
+
+
+def run_once(row: Row, seed: int, quick: bool, output_dir: str) -> dict:
+    """Run the row's main() with this seed; returns {"value", "baseline", "train_seconds", "params"}."""
+    argv = [*row.args, "--seed", str(seed)] + (["--quick"] if quick else [])
+    if row.writes_run_folder:
+        argv += ["--output-dir", output_dir]
+    main = importlib.import_module(row.module).main
+    with contextlib.redirect_stdout(io.StringIO()):  # the table is the output; each run's own lines are not
+        result = main(argv)
+    value = result["test"][row.metric] if "test" in result else result[f"test_{row.metric}"]
+    baselines = result.get("baselines", {})
+    baseline = next((scores[row.metric] for scores in baselines.values() if row.metric in scores), None)
+    return {"value": value, "baseline": baseline, "train_seconds": result["train_seconds"],
+            "params": result.get("params")}
+
+
+def summarize(row: Row, runs: list[dict], check_target: bool) -> dict:
+    values = [run["value"] for run in runs]
+    mean = statistics.mean(values)
+    verdict = ""
+    if check_target and row.target is not None:
+        met = mean >= row.target if row.higher_is_better else mean <= row.target
+        verdict = "met" if met else "MISSED"
+    worst = min(values) if row.higher_is_better else max(values)
+    baseline = runs[0]["baseline"]
+    return {
+        "command": row.describe(), "metric": row.metric, "mean": mean,
+        "spread": statistics.stdev(values) if len(values) > 1 else 0.0, "worst": worst,
+        "baseline": baseline, "target": row.target, "verdict": verdict,
+        "train_seconds": statistics.mean(run["train_seconds"] for run in runs),
+        "params": runs[0]["params"], "seeds": len(runs),
+    }
+
+
+def markdown_table(summaries: list[dict]) -> str:
+    header = ("| command | test metric | mean | spread (sd) | worst seed | baseline | target | "
+              "train s (mean) | params |")
+    lines = [header, "|" + "---|" * 9]
+    for s in summaries:
+        target = "" if s["target"] is None else f"{s['target']:g} {s['verdict']}".strip()
+        baseline = "" if s["baseline"] is None else f"{s['baseline']:.4f}"
+        params = "" if s["params"] is None else f"{s['params']:,}"
+        lines.append(f"| `{s['command']}` | {s['metric']} | {s['mean']:.4f} | {s['spread']:.4f} | {s['worst']:.4f} "
+                     f"| {baseline} | {target} | {s['train_seconds']:.1f} | {params} |")
+    return "\n".join(lines)
+
+
+def machine_description() -> str:
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = OneLineParser(prog="benchmark", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", help=f"folder to benchmark: {', '.join(BENCHMARKS)}")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
+    parser.add_argument("--quick", action="store_true", help="--quick runs: check the benchmark itself works")
+    parser.add_argument("--output", help="Markdown file to write (default: benchmarks/<folder>.md, or "
+                                         "runs/benchmarks/<folder>-quick.md with --quick)")
+    args = parser.parse_args(argv)
+    if args.folder not in BENCHMARKS:
+        fail(f"no benchmark for {args.folder!r}; choose one of {', '.join(BENCHMARKS)}", prog="benchmark")
+    try:
+        seeds = [int(part) for part in args.seeds.split(",")]
+        require(min(seeds) >= 0, "negative seed")
+    except ValueError:
+        fail(f"--seeds must be comma-separated whole numbers >= 0 (got {args.seeds!r})", prog="benchmark")
+    output = Path(args.output) if args.output else (
+        REPO_ROOT / "runs" / "benchmarks" / f"{args.folder}-quick.md" if args.quick
+        else REPO_ROOT / "benchmarks" / f"{args.folder}.md")
+
+    quiet_tensorflow(verbose=False)  # imports TensorFlow once, quietly, before the first run
+
+    summaries = []
+    with tempfile.TemporaryDirectory(prefix="benchmark-") as run_folders:
+        for row in BENCHMARKS[args.folder]:
+            runs = [run_once(row, seed, args.quick, run_folders) for seed in seeds]
+            summaries.append(summarize(row, runs, check_target=not args.quick))
+            print(markdown_table(summaries[-1:]).splitlines()[-1], flush=True)
+
+    command = "python -m common.benchmark " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = (f"# Benchmark: {args.folder}/\n\n"
+            f"Written by `{command.strip()}` on {datetime.date.today().isoformat()}, {machine_description()}; "
+            f"seeds {', '.join(map(str, seeds))}{' (--quick: a dry run, not a result)' if args.quick else ''}.\n"
+            f"Mean and spread are over seeds; the baseline is the row's naive baseline on the same test split.\n\n"
+            f"{markdown_table(summaries)}\n")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    print(f"wrote {output}")
+    if any(s["verdict"] == "MISSED" for s in summaries):
+        raise SystemExit(1)
+    return summaries
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""Training settings as one dataclass, turned into the command line every folder shares.
+
+    from common.config import TrainConfig, parse_config
+    config = parse_config(AnnConfig, ["--epochs", "5"])   # AnnConfig subclasses TrainConfig
+
+Each field becomes a flag spelled the same way everywhere (`batch_size` -> `--batch-size`), and its help text shows
+the default. `__post_init__` validates, so a bad value raises `ValueError` whether the config comes from the command
+line or from Python; on the command line that error becomes one line on stderr and exit status 2.
+
+This module imports only the standard library: flags are checked before TensorFlow's slow import starts.
+"""
+
+import argparse
+import dataclasses
+import logging
+import os
+import sys
+import typing
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT_DIR = REPO_ROOT / "runs"
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+
+
+def option(default, help: str, choices: typing.Sequence | None = None):
+    """A dataclass field that knows its help text and, optionally, the values it may take."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Settings every train script accepts. A folder subclasses it to add its own fields."""
+
+    dataset: str = option("", "dataset to train on")
+    epochs: int = option(100, "maximum number of passes over the training data (early stopping may end sooner)")
+    batch_size: int = option(32, "examples per gradient step")
+    learning_rate: float = option(1e-3, "optimizer step size")
+    optimizer: str = option("adam", "optimizer", choices=OPTIMIZERS)
+    seed: int = option(0, "random seed for weights, shuffling and dropout (data splits are fixed)")
+    patience: int = option(10, "epochs without validation improvement before stopping early")
+    output_dir: str = option(str(DEFAULT_OUTPUT_DIR), "folder under which each run writes a new run folder")
+    quick: bool = option(False, "seconds-long run on a small slice of the data, for tests and a first look")
+    verbose: bool = option(False, "show TensorFlow's start-up messages and debug logging")
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError, in words a student understands, for any value that cannot work."""
+        for field in dataclasses.fields(self):
+            choices = field.metadata.get("choices")
+            value = getattr(self, field.name)
+            if choices and value not in choices:
+                raise ValueError(f"{flag_name(field.name)} must be one of {', '.join(choices)} (got {value!r})")
+        require(self.epochs >= 1, f"--epochs must be at least 1 (got {self.epochs})")
+        require(self.batch_size >= 1, f"--batch-size must be at least 1 (got {self.batch_size})")
+        require(0 < self.learning_rate < 10, f"--learning-rate must be between 0 and 10 (got {self.learning_rate})")
+        require(self.patience >= 0, f"--patience must be 0 or more (got {self.patience})")
+        require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
+        output = Path(self.output_dir)
+        require(not output.exists() or output.is_dir(), f"--output-dir {output} exists and is not a folder")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise ValueError(message) unless condition holds: the one way configs reject a value."""
+    if not condition:
+        raise ValueError(message)
+
+
+def parse_int_list(text: str, flag: str) -> list[int]:
+    """'64,32' -> [64, 32]; every entry must be a positive integer."""
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"{flag} must be comma-separated whole numbers such as 64,32 (got {text!r})") from None
+    require(len(values) > 0 and all(v >= 1 for v in values), f"{flag} needs one or more sizes >= 1 (got {text!r})")
+    return values
+
+
+def flag_name(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Help that shows every default and keeps the description's line breaks (it is the script's docstring)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        fail(f"{message} (see --help)", prog=self.prog)
+
+
+def build_parser(config_class: type, description: str | None = None, prog: str | None = None) -> argparse.ArgumentParser:
+    """One flag per dataclass field; help shows each default."""
+    parser = OneLineParser(
+        prog=prog, description=description, formatter_class=HelpFormatter
+    )
+    hints = typing.get_type_hints(config_class)
+    for field in dataclasses.fields(config_class):
+        kind = hints[field.name]
+        help_text = field.metadata.get("help", "")
+        if kind is bool:
+            parser.add_argument(flag_name(field.name), action=argparse.BooleanOptionalAction,
+                                default=field.default, help=help_text)
+        else:
+            parser.add_argument(flag_name(field.name), type=kind, default=field.default,
+                                choices=field.metadata.get("choices"), help=help_text)
+    return parser
+
+
+def parse_config(config_class: type, argv: typing.Sequence[str] | None = None,
+                 description: str | None = None, prog: str | None = None):
+    """Parse argv (default: sys.argv[1:]) into config_class; a bad value exits 2 with one line on stderr."""
+    parser = build_parser(config_class, description, prog)
+    namespace = parser.parse_args(argv)
+    with exit_on_bad_input(parser.prog):
+        return config_class(**vars(namespace))
+
+
+def fail(message: str, prog: str | None = None) -> typing.NoReturn:
+    """Print `prog: error: message` as a single line on stderr and exit with status 2."""
+    prog = prog or Path(sys.argv[0]).name
+    one_line = " ".join(str(message).split())
+    print(f"{prog}: error: {one_line}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+@contextmanager
+def exit_on_bad_input(prog: str | None = None):
+    """Turn ValueError and OSError (bad value, unknown name, missing file, failed download) into `fail`.
+
+    Wrap only the steps that read user input (flags, data files, downloads), so that a genuine bug later in
+    training still shows its traceback.
+    """
+    try:
+        yield
+    except (ValueError, OSError) as error:
+        fail(str(error), prog)
+
+
+def quiet_tensorflow(verbose: bool) -> None:
+    """Import TensorFlow without its C++ start-up notices, unless --verbose or the user's TF_CPP_MIN_LOG_LEVEL.
+
+    TF_CPP_MIN_LOG_LEVEL alone no longer hides them: recent TensorFlow writes some through absl before the level
+    applies (oneDNN and CUDA probes). So standard error's file descriptor points at /dev/null during the import
+    and the device probe only; Python errors raised there still show, once it is restored.
+    """
+    if verbose or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    sys.stderr.flush()
+    saved_stderr, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the CUDA probe, which logs when no GPU driver is found
+    finally:
+        os.dup2(saved_stderr, 2)
+        os.close(saved_stderr)
+        os.close(devnull)
+
+
+def setup_logging(verbose: bool) -> None:
+    """Log lines go to standard output, in order with Keras' progress lines; errors alone go to standard error."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", stream=sys.stdout,
+                        force=True)
+
+
+def format_config(config: TrainConfig) -> str:
+    """The resolved config as `flag = value` lines, the first thing a run prints."""
+    rows = [f"  {flag_name(name):<18} {value}" for name, value in config.to_dict().items()]
+    return "config:\n" + "\n".join(rows)

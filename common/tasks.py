@@ -1,0 +1,52 @@
+"""What the task decides about a model: its output layer, its loss and the metrics Keras tracks while training.
+
+    task            output layer                     loss
+    2 classes       Dense(1, sigmoid)                binary cross-entropy
+    k > 2 classes   Dense(k, softmax)                (sparse) categorical cross-entropy
+    regression      Dense(1), linear                 mean squared error
+
+Labels stay class indices (0, 1, ..., k-1), so the "sparse" cross-entropy is used and no one-hot encoding is needed.
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+
+def output_layer(task: str, num_classes: int = 0, name: str = "output") -> layers.Dense:
+    """The last layer for a task: sigmoid for two classes, softmax for more, linear for regression."""
+    if task == "classification":
+        if num_classes < 2:
+            raise ValueError(f"classification needs at least 2 classes (got {num_classes})")
+        if num_classes == 2:
+            return layers.Dense(1, activation="sigmoid", name=name)
+        return layers.Dense(num_classes, activation="softmax", name=name)
+    if task == "regression":
+        return layers.Dense(1, name=name)
+    raise ValueError(f"no standard output layer for task {task!r}")
+
+
+def loss_for_task(task: str, num_classes: int = 0) -> keras.losses.Loss:
+    if task == "classification":
+        return keras.losses.BinaryCrossentropy() if num_classes == 2 else keras.losses.SparseCategoricalCrossentropy()
+    if task == "regression":
+        return keras.losses.MeanSquaredError()
+    raise ValueError(f"no standard loss for task {task!r}")
+
+
+def metrics_for_task(task: str, num_classes: int = 0) -> list:
+    """Metrics Keras reports per epoch (the test split is scored separately, with scikit-learn)."""
+    if task == "classification":
+        return [keras.metrics.BinaryAccuracy(name="accuracy") if num_classes == 2
+                else keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    if task == "regression":
+        return [keras.metrics.MeanAbsoluteError(name="mae")]
+    return []
+
+
+def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
+    """Class indices (n,) from a classifier's output (n, 1) or (n, k): one sigmoid unit is thresholded at 0.5."""
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim == 2 and probabilities.shape[1] == 1:
+        return (probabilities[:, 0] > 0.5).astype("int64")
+    return probabilities.argmax(axis=-1).astype("int64")

@@ -1,0 +1,190 @@
+"""The one training path every train script takes: seed, build, compile, fit, evaluate, save a run folder.
+
+    result = train_and_evaluate(config, dataset, lambda: build_model(...), arch="ann")
+
+What differs between tasks plugs in as an evaluator, `evaluate(model, dataset, run_dir) -> Evaluation`, which
+scores the test split beside its baselines and saves the task's own plots. Classification and regression
+evaluators live here; a folder with another task passes its own, and the loop itself is never copied.
+
+A run folder (never overwritten) holds:
+    config.json  history.csv  metrics.json  model.keras  summary.txt  plots/learning_curves.png  plots/<task's own>
+"""
+
+import dataclasses
+import datetime
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from common import metrics, plots
+from common.config import TrainConfig
+from common.datasets import Dataset
+from common.tasks import loss_for_task, metrics_for_task, predicted_classes
+
+log = logging.getLogger(__name__)
+
+QUICK_EPOCHS = 2
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """Test metrics, the same metrics for each baseline, and anything else worth keeping in metrics.json."""
+
+    test: dict[str, float]
+    baselines: dict[str, dict[str, float]]
+    details: dict = dataclasses.field(default_factory=dict)
+
+
+Evaluator = Callable[[keras.Model, Dataset, Path], Evaluation]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Evaluators: how the test split is scored for each task
+
+
+def evaluate_classification(model: keras.Model, dataset: Dataset, run_dir: Path) -> Evaluation:
+    """Accuracy and macro precision/recall/F1 beside the majority-class baseline; confusion matrix plot."""
+    y_pred = predicted_classes(model.predict(dataset.x_test, verbose=0))
+    matrix = metrics.confusion_matrix(dataset.y_test, y_pred, dataset.num_classes)
+    plots.plot_confusion_matrix(matrix, dataset.class_names, run_dir / "plots" / "confusion_matrix.png")
+    return Evaluation(
+        test=metrics.classification_metrics(dataset.y_test, y_pred, dataset.num_classes),
+        baselines={"majority_class": metrics.majority_class_baseline(
+            dataset.y_train, dataset.y_test, dataset.num_classes)},
+        details={"per_class": metrics.per_class_report(dataset.y_test, y_pred, dataset.class_names),
+                 "confusion_matrix": matrix.tolist()},
+    )
+
+
+def evaluate_regression(model: keras.Model, dataset: Dataset, run_dir: Path) -> Evaluation:
+    """MAE/MSE/RMSE in the target's original units beside the predict-the-training-mean baseline."""
+    to_original = original_units(dataset)
+    y_pred = to_original(model.predict(dataset.x_test, verbose=0).reshape(len(dataset.x_test), -1)[:, 0])
+    y_test, y_train = to_original(dataset.y_test), to_original(dataset.y_train)
+    plots.plot_predictions(y_test, y_pred, run_dir / "plots" / "predictions.png")
+    return Evaluation(test=metrics.regression_metrics(y_test, y_pred),
+                      baselines={"mean": metrics.mean_baseline(y_train, y_test)})
+
+
+def original_units(dataset: Dataset) -> Callable[[np.ndarray], np.ndarray]:
+    """A function undoing the target scaling recorded in dataset.meta["target_scaler"] (identity if none)."""
+    scaler = dataset.meta.get("target_scaler")
+    if scaler is None:
+        return lambda values: np.asarray(values, dtype="float64").ravel()
+    return lambda values: scaler.inverse_transform(np.asarray(values, dtype="float64").reshape(-1, 1)).ravel()
+
+
+EVALUATORS: dict[str, Evaluator] = {"classification": evaluate_classification, "regression": evaluate_regression}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Building blocks of the loop
+
+
+def get_strategy() -> tf.distribute.Strategy:
+    """The distribution strategy models are built under: the default (one device) for now.
+
+    Building inside `strategy.scope()` already, a later `--strategy mirrored` only has to return another strategy.
+    """
+    return tf.distribute.get_strategy()
+
+
+def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+    optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
+    return optimizers[name](learning_rate=learning_rate)
+
+
+def make_run_dir(output_dir: str | Path, arch: str, dataset_name: str) -> Path:
+    """A new folder output_dir/arch/<dataset>-<timestamp>[-n]; an existing folder is never reused."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(output_dir) / arch / f"{dataset_name}-{stamp}"
+    candidate, number = base, 1
+    while True:
+        try:
+            candidate.mkdir(parents=True, exist_ok=False)
+            return candidate
+        except FileExistsError:
+            number += 1
+            candidate = base.with_name(f"{base.name}-{number}")
+
+
+def make_callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
+    return [
+        # Stop when validation loss has not improved for `patience` epochs, and keep the best epoch's weights.
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
+        keras.callbacks.ModelCheckpoint(run_dir / "model.keras", monitor="val_loss", save_best_only=True),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+
+
+def write_json(path: Path, content: dict) -> None:
+    path.write_text(json.dumps(content, indent=2) + "\n")
+
+
+def summary_line(test: dict[str, float], params: int, train_seconds: float, run_dir: Path | str) -> str:
+    """`test_accuracy=0.9811 ... params=6570 train_seconds=9.2 run_dir=runs/...`: the last line a run prints."""
+    pairs = [f"test_{name}={value:.4f}" for name, value in test.items()]
+    pairs += [f"params={params}", f"train_seconds={train_seconds:.1f}", f"run_dir={run_dir}"]
+    return " ".join(pairs)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The loop
+
+
+def train_and_evaluate(config: TrainConfig, dataset: Dataset, build_model: Callable[[], keras.Model], arch: str,
+                       evaluate: Evaluator | None = None) -> dict:
+    """Train build_model() on dataset as config says, score the test split, and save everything in a run folder.
+
+    Returns metrics.json's content plus "run_dir", "history" (per-epoch lists) and "summary" (the last line).
+    """
+    keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
+    epochs = config.epochs
+    if config.quick:
+        dataset, epochs = dataset.quick_slice(), min(epochs, QUICK_EPOCHS)
+    evaluate = evaluate or EVALUATORS[dataset.task]
+    log.info("data: %s (%s), %s", dataset.name, dataset.task, dataset.sizes())
+
+    with get_strategy().scope():
+        model = build_model()
+        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate),
+                      loss=loss_for_task(dataset.task, dataset.num_classes),
+                      metrics=metrics_for_task(dataset.task, dataset.num_classes))
+
+    run_dir = make_run_dir(config.output_dir, arch, dataset.name)
+    write_json(run_dir / "config.json", {"arch": arch, **config.to_dict()})
+    with open(run_dir / "summary.txt", "w") as summary_file:
+        model.summary(print_fn=lambda line, **_: summary_file.write(line + "\n"))
+
+    start = time.perf_counter()
+    history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
+                        epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
+                        verbose=1 if sys.stdout.isatty() else 2)
+    train_seconds = time.perf_counter() - start
+
+    evaluation = evaluate(model, dataset, run_dir)
+    plots.plot_learning_curves(history.history, run_dir / "plots" / "learning_curves.png")
+    result = {
+        "dataset": dataset.name,
+        "task": dataset.task,
+        "test": evaluation.test,
+        "baselines": evaluation.baselines,
+        "params": int(model.count_params()),
+        "epochs_run": len(history.history["loss"]),
+        "train_seconds": round(train_seconds, 2),
+        **evaluation.details,
+    }
+    write_json(run_dir / "metrics.json", result)
+
+    log.info("test split, model beside baselines:\n%s", metrics.format_comparison(evaluation.test,
+                                                                                   evaluation.baselines))
+    line = summary_line(evaluation.test, result["params"], train_seconds, run_dir)
+    return {**result, "run_dir": str(run_dir), "history": history.history, "summary": line}

@@ -1,0 +1,167 @@
+"""ann/: the MLP builder, the datasets, quick runs of train.py, bad input, and the three ways to run it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ann import dataset as ann_dataset
+from ann.model import build_model
+from ann.train import main
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# model.py
+
+@pytest.mark.parametrize("task, num_classes, units, activation", [
+    ("classification", 10, 10, "softmax"), ("classification", 2, 1, "sigmoid"), ("regression", 0, 1, "linear")])
+def test_builder_output_follows_the_task(task, num_classes, units, activation):
+    model = build_model(input_dim=7, task=task, num_classes=num_classes, hidden_units=(5, 4), dropout_rate=0.1)
+    assert model.output_shape == (None, units)
+    assert model.layers[-1].get_config()["activation"] == activation
+    assert [layer.units for layer in model.layers if layer.name.startswith("hidden")] == [5, 4]
+    assert sum(layer.name.startswith("dropout") for layer in model.layers) == 2
+    # Parameters: (7*5 + 5) + (5*4 + 4) + (4*units + units)
+    assert model.count_params() == 40 + 24 + 5 * units
+    outputs = model.predict(np.zeros((3, 7), dtype="float32"), verbose=0)
+    assert outputs.shape == (3, units)
+    if activation == "softmax":
+        assert np.allclose(outputs.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "tanh", "sigmoid"])
+def test_every_offered_activation_builds(activation):
+    model = build_model(input_dim=3, task="classification", num_classes=3, hidden_units=(4,), activation=activation)
+    assert model.get_layer("hidden_1").get_config()["activation"] == activation
+
+
+def test_no_dropout_layers_when_rate_is_zero():
+    model = build_model(input_dim=3, task="regression", hidden_units=(4, 4), dropout_rate=0.0)
+    assert not any(layer.name.startswith("dropout") for layer in model.layers)
+    with pytest.raises(ValueError, match="dropout_rate"):
+        build_model(input_dim=3, task="regression", dropout_rate=1.0)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# dataset.py
+
+@pytest.mark.parametrize("name, task, features, classes", [
+    ("digits", "classification", 64, 10), ("breast_cancer", "classification", 30, 2),
+    ("diabetes", "regression", 10, 0), ("mnist5k", "classification", 784, 10)])
+def test_embedded_datasets(name, task, features, classes):
+    data = ann_dataset.load_dataset(name)
+    assert (data.task, data.input_shape, data.num_classes) == (task, (features,), classes)
+    assert data.x_train.dtype == np.float32 and data.meta["source"]
+    # Standardized with training statistics only: the training split has mean ~0 and unit spread per feature.
+    assert np.allclose(data.x_train.mean(axis=0), 0, atol=1e-4)
+    assert np.all(np.abs(data.x_test.mean(axis=0)) < 1.5)
+    if task == "classification":  # stratified: every class in every split, in about the same proportion
+        train_share = np.bincount(data.y_train) / len(data.y_train)
+        test_share = np.bincount(data.y_test) / len(data.y_test)
+        assert np.allclose(train_share, test_share, atol=0.02)
+
+
+def test_diabetes_targets_invert_to_original_units():
+    data = ann_dataset.load_dataset("diabetes")
+    original = data.meta["target_scaler"].inverse_transform(data.y_test.reshape(-1, 1)).ravel()
+    assert 25 <= original.min() and original.max() <= 346  # the data set's documented target range
+    assert abs(data.y_train.mean()) < 1e-6
+
+
+def test_unknown_dataset_name():
+    with pytest.raises(ValueError, match="unknown dataset 'iris'"):
+        ann_dataset.load_dataset("iris")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# train.py
+
+@pytest.mark.parametrize("name, metric", [
+    ("digits", "accuracy"), ("breast_cancer", "accuracy"), ("diabetes", "rmse"), ("mnist5k", "accuracy")])
+def test_quick_run_for_each_embedded_dataset(name, metric, tmp_path, run_main):
+    result, out, err = run_main(main, ["--dataset", name, "--quick", "--output-dir", str(tmp_path)])
+    run_dir = Path(result["run_dir"])
+    assert run_dir.parent == tmp_path / "ann"
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["dataset"] == name and metrics["epochs_run"] == 2
+    assert metrics["test"] == pytest.approx(result["test"])
+    last = dict(pair.split("=", 1) for pair in out[-1].split())
+    assert float(last[f"test_{metric}"]) == pytest.approx(result["test"][metric], abs=1e-4)
+    assert int(last["params"]) == metrics["params"] and last["run_dir"] == str(run_dir)
+    assert out[0] == "config:"
+    if metric == "accuracy":  # two epochs already beat guessing the majority class
+        assert result["test"]["accuracy"] > result["baselines"]["majority_class"]["accuracy"]
+        assert (run_dir / "plots" / "confusion_matrix.png").exists() and metrics["per_class"]
+    else:
+        assert (run_dir / "plots" / "predictions.png").exists()
+        assert set(metrics["baselines"]["mean"]) == {"mae", "mse", "rmse"}
+
+
+def test_flags_reach_the_model(tmp_path, run_main):
+    result, _, _ = run_main(main, ["--quick", "--hidden-units", "16", "--activation", "tanh", "--dropout", "0",
+                                   "--optimizer", "sgd", "--learning-rate", "0.05", "--output-dir", str(tmp_path)])
+    assert result["params"] == (64 * 16 + 16) + (16 * 10 + 10)
+    config = json.loads((Path(result["run_dir"]) / "config.json").read_text())
+    assert config["activation"] == "tanh" and config["optimizer"] == "sgd" and config["hidden_units"] == "16"
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--dataset", "imagenet"], "invalid choice: 'imagenet'"),
+    (["--epochs", "-1"], "--epochs must be at least 1"),
+    (["--batch-size", "0"], "--batch-size must be at least 1"),
+    (["--learning-rate", "abc"], "invalid float value: 'abc'"),
+    (["--hidden-units", "64,x"], "--hidden-units must be comma-separated whole numbers"),
+    (["--dropout", "1.5"], "--dropout must be at least 0 and below 1"),
+    (["--activation", "swish"], "invalid choice: 'swish'"),
+])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(argv, words, tmp_path, run_main):
+    result, _, err = run_main(main, argv + ["--output-dir", str(tmp_path)])
+    assert isinstance(result, SystemExit) and result.code == 2
+    assert len(err) == 1 and words in err[0] and "Traceback" not in err[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_download_is_one_line_exit_2_and_writes_nothing(tmp_path, run_main, monkeypatch):
+    import keras
+
+    def no_network():
+        raise Exception("URL fetch failure on https://example.invalid/mnist.npz: Name or service not known")
+
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", no_network)
+    result, _, err = run_main(main, ["--dataset", "mnist", "--output-dir", str(tmp_path)])
+    assert isinstance(result, SystemExit) and result.code == 2
+    assert len(err) == 1 and "'mnist'" in err[0] and "--dataset mnist5k" in err[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_downloaded_mnist_is_split_and_scaled(monkeypatch):
+    import keras
+
+    rng = np.random.default_rng(0)
+    train = (rng.integers(0, 256, size=(10050, 28, 28)), rng.integers(0, 10, size=10050))
+    test = (rng.integers(0, 256, size=(20, 28, 28)), rng.integers(0, 10, size=20))
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: (train, test))
+    data = ann_dataset.load_dataset("mnist")
+    assert data.x_train.shape == (50, 784) and data.x_val.shape == (10000, 784) and data.x_test.shape == (20, 784)
+    assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The three ways to run a script (each a real subprocess, so kept to this one test)
+
+@pytest.mark.parametrize("command, cwd", [
+    (["-m", "ann.train"], REPO_ROOT), (["ann/train.py"], REPO_ROOT), (["train.py"], REPO_ROOT / "ann")])
+def test_three_invocation_styles(command, cwd, tmp_path):
+    completed = subprocess.run([sys.executable, *command, "--quick", "--output-dir", str(tmp_path)], cwd=cwd,
+                               capture_output=True, text=True, timeout=300,
+                               env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    last = completed.stdout.strip().splitlines()[-1]
+    assert last.startswith("test_accuracy=") and f"run_dir={tmp_path}" in last
+    assert completed.stderr.strip() == ""  # TensorFlow's start-up notices are silenced

@@ -1,0 +1,102 @@
+"""common/config.py: flags from the dataclass, validation, and one-line errors with exit status 2."""
+
+import dataclasses
+
+import pytest
+
+from common.config import (DEFAULT_OUTPUT_DIR, TrainConfig, build_parser, exit_on_bad_input, format_config, option,
+                           parse_config, parse_int_list)
+
+
+@dataclasses.dataclass
+class ToyConfig(TrainConfig):
+    dataset: str = option("alpha", "dataset", choices=("alpha", "beta"))
+    units: int = option(8, "units")
+
+
+def parse_failure(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_config(ToyConfig, argv, prog="toy")
+    return exit_info.value.code, capsys.readouterr().err.splitlines()
+
+
+def test_defaults_and_spellings():
+    config = parse_config(ToyConfig, [])
+    assert (config.dataset, config.epochs, config.batch_size, config.learning_rate) == ("alpha", 100, 32, 1e-3)
+    assert (config.optimizer, config.seed, config.patience, config.quick) == ("adam", 0, 10, False)
+    assert config.output_dir == str(DEFAULT_OUTPUT_DIR)
+    config = parse_config(ToyConfig, ["--dataset", "beta", "--epochs", "3", "--batch-size", "16",
+                                      "--learning-rate", "0.01", "--optimizer", "sgd", "--seed", "7",
+                                      "--patience", "2", "--output-dir", "/tmp", "--quick", "--units", "4"])
+    assert config.to_dict() == {"dataset": "beta", "epochs": 3, "batch_size": 16, "learning_rate": 0.01,
+                                "optimizer": "sgd", "seed": 7, "patience": 2, "output_dir": "/tmp",
+                                "quick": True, "verbose": False, "units": 4}
+
+
+def test_help_shows_every_flag_with_its_default():
+    text = build_parser(ToyConfig, "toy trainer").format_help()
+    for flag in ("--dataset", "--epochs", "--batch-size", "--learning-rate", "--optimizer", "--seed", "--patience",
+                 "--output-dir", "--quick", "--units"):
+        assert flag in text
+    assert "(default: 100)" in text and "(default: 0.001)" in text and "(default: alpha)" in text
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"epochs": 0}, "--epochs must be at least 1"),
+    ({"epochs": -3}, "--epochs must be at least 1"),
+    ({"batch_size": 0}, "--batch-size must be at least 1"),
+    ({"learning_rate": 0.0}, "--learning-rate must be between 0 and 10"),
+    ({"learning_rate": -0.1}, "--learning-rate must be between 0 and 10"),
+    ({"patience": -1}, "--patience must be 0 or more"),
+    ({"seed": -1}, "--seed must be 0 or more"),
+    ({"optimizer": "adagrad"}, "--optimizer must be one of adam, sgd, rmsprop"),
+    ({"dataset": "gamma"}, "--dataset must be one of alpha, beta"),
+])
+def test_invalid_values_raise_value_error(changes, words):
+    with pytest.raises(ValueError, match=words):
+        ToyConfig(**changes)
+
+
+def test_output_dir_that_is_a_file_is_rejected(tmp_path):
+    a_file = tmp_path / "not_a_folder"
+    a_file.write_text("x")
+    with pytest.raises(ValueError, match="is not a folder"):
+        ToyConfig(output_dir=str(a_file))
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--epochs", "-1"], "--epochs must be at least 1"),
+    (["--batch-size", "0"], "--batch-size must be at least 1"),
+    (["--learning-rate", "fast"], "invalid float value: 'fast'"),
+    (["--dataset", "gamma"], "invalid choice: 'gamma'"),
+    (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+])
+def test_command_line_errors_are_one_line_and_exit_2(argv, words, capsys):
+    code, err = parse_failure(argv, capsys)
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("toy: error: ") and words in err[0]
+
+
+def test_parse_int_list():
+    assert parse_int_list("64,32", "--hidden-units") == [64, 32]
+    assert parse_int_list(" 128 ", "--hidden-units") == [128]
+    for bad in ("", "64,x", "0", "64,-2"):
+        with pytest.raises(ValueError, match="--hidden-units"):
+            parse_int_list(bad, "--hidden-units")
+
+
+def test_exit_on_bad_input_turns_errors_into_one_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        with exit_on_bad_input("prog"):
+            raise FileNotFoundError("no such file: data.csv\n(second line)")
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "prog: error: no such file: data.csv (second line)\n"
+    with pytest.raises(KeyError):  # anything else is a bug and keeps its traceback
+        with exit_on_bad_input("prog"):
+            raise KeyError("bug")
+
+
+def test_format_config_lists_every_setting():
+    text = format_config(ToyConfig(units=5))
+    assert text.splitlines()[0] == "config:"
+    assert "--units" in text and " 5" in text and "--learning-rate" in text

@@ -1,0 +1,131 @@
+"""common/training.py and common/tasks.py: the run folder, evaluators, determinism and the summary line."""
+
+import dataclasses
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.preprocessing import StandardScaler
+
+from common import tasks, training
+from common.config import TrainConfig
+from common.datasets import Dataset
+
+RUN_FILES = {"config.json", "history.csv", "metrics.json", "model.keras", "summary.txt"}
+
+
+def blobs_dataset(num_classes=3, num_examples=120, seed=0):
+    """Well-separated Gaussian blobs: any working classifier learns them within a couple of epochs."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(num_examples) % num_classes
+    x = (rng.normal(size=(num_examples, 4)) + 4 * np.eye(num_classes, 4)[y]).astype("float32")
+    parts = (x[:80], y[:80], x[80:100], y[80:100], x[100:], y[100:])
+    return Dataset("blobs", "classification", *parts, class_names=[f"c{i}" for i in range(num_classes)])
+
+
+def build_for(dataset):
+    def build():
+        inputs = keras.Input(shape=dataset.input_shape)
+        hidden = keras.layers.Dense(8, activation="relu")(inputs)
+        return keras.Model(inputs, tasks.output_layer(dataset.task, dataset.num_classes)(hidden))
+    return build
+
+
+@dataclasses.dataclass
+class SmallConfig(TrainConfig):
+    dataset: str = "blobs"
+    epochs: int = 15
+    learning_rate: float = 0.01
+    batch_size: int = 16
+
+
+def test_output_layer_and_loss_follow_the_task():
+    assert tasks.output_layer("classification", 10).get_config()["activation"] == "softmax"
+    binary = tasks.output_layer("classification", 2)
+    assert binary.units == 1 and binary.get_config()["activation"] == "sigmoid"
+    assert tasks.output_layer("regression").get_config()["activation"] == "linear"
+    assert isinstance(tasks.loss_for_task("classification", 2), keras.losses.BinaryCrossentropy)
+    assert isinstance(tasks.loss_for_task("classification", 5), keras.losses.SparseCategoricalCrossentropy)
+    assert isinstance(tasks.loss_for_task("regression"), keras.losses.MeanSquaredError)
+    with pytest.raises(ValueError):
+        tasks.output_layer("classification", 1)
+
+
+def test_predicted_classes_from_sigmoid_and_softmax():
+    assert tasks.predicted_classes(np.array([[0.2], [0.7]])).tolist() == [0, 1]
+    assert tasks.predicted_classes(np.array([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3]])).tolist() == [1, 0]
+
+
+def test_run_folder_contents_and_learning(tmp_path):
+    dataset = blobs_dataset()
+    result = training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path)), dataset, build_for(dataset), "toy")
+    run_dir = tmp_path / "toy" / result["run_dir"].split("/")[-1]
+    assert run_dir.parent.parent == tmp_path and run_dir.name.startswith("blobs-")
+    assert RUN_FILES <= {p.name for p in run_dir.iterdir()}
+    assert {p.name for p in (run_dir / "plots").iterdir()} == {"learning_curves.png", "confusion_matrix.png"}
+
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    assert saved["dataset"] == "blobs" and saved["task"] == "classification"
+    assert set(saved["test"]) == {"accuracy", "precision_macro", "recall_macro", "f1_macro"}
+    assert saved["test"]["accuracy"] >= 0.9  # the blobs are separable; the majority class gets a third
+    assert saved["baselines"]["majority_class"]["accuracy"] == pytest.approx(6 / 20)  # always class 0
+    assert saved["params"] == 4 * 8 + 8 + 8 * 3 + 3 and saved["epochs_run"] == len(result["history"]["loss"])
+    assert np.array(saved["confusion_matrix"]).sum() == 20 and set(saved["per_class"]) == {"c0", "c1", "c2"}
+
+    history = pd.read_csv(run_dir / "history.csv")
+    assert len(history) == saved["epochs_run"] and history["loss"].iloc[-1] < history["loss"].iloc[0]
+    assert json.loads((run_dir / "config.json").read_text())["arch"] == "toy"
+    assert "Total params" in (run_dir / "summary.txt").read_text()
+    model = keras.saving.load_model(run_dir / "model.keras")  # safe mode is Keras' default
+    assert model.predict(dataset.x_test, verbose=0).shape == (20, 3)
+    assert result["summary"].startswith("test_accuracy=") and result["summary"].endswith(f"run_dir={run_dir}")
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path):
+    dataset = blobs_dataset()
+    histories = [training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path), epochs=3, seed=seed), dataset,
+                                             build_for(dataset), "toy")["history"]["loss"] for seed in (1, 1, 2)]
+    assert histories[0] == histories[1]
+    assert histories[0] != histories[2]
+
+
+def test_binary_and_regression_evaluation(tmp_path):
+    binary = blobs_dataset(num_classes=2)
+    result = training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path)), binary, build_for(binary), "toy")
+    assert result["params"] == 4 * 8 + 8 + 8 + 1 and result["test"]["accuracy"] >= 0.9
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(120, 4)).astype("float32")
+    y = 100 + 10 * x[:, 0]  # original units: mean 100, spread 10
+    scaler = StandardScaler().fit(y[:80, None])
+    scaled = [scaler.transform(part[:, None]).ravel() for part in (y[:80], y[80:100], y[100:])]
+    regression = Dataset("line", "regression", x[:80], scaled[0], x[80:100], scaled[1], x[100:], scaled[2],
+                         meta={"target_scaler": scaler})
+    result = training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path), epochs=40), regression,
+                                         build_for(regression), "toy")
+    assert set(result["test"]) == {"mae", "mse", "rmse"}
+    # Reported in original units: the mean baseline is off by about the spread (10), the model by much less.
+    assert 6 < result["baselines"]["mean"]["rmse"] < 15
+    assert result["test"]["rmse"] < 0.5 * result["baselines"]["mean"]["rmse"]
+    assert (tmp_path / "toy" / result["run_dir"].split("/")[-1] / "plots" / "predictions.png").exists()
+
+
+def test_quick_runs_two_epochs_on_a_slice(tmp_path):
+    dataset = blobs_dataset()
+    result = training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path), quick=True), dataset,
+                                         build_for(dataset), "toy")
+    assert result["epochs_run"] == training.QUICK_EPOCHS
+
+
+def test_run_folders_are_never_reused(tmp_path):
+    first = training.make_run_dir(tmp_path, "ann", "digits")
+    (first / "marker").write_text("keep me")
+    second = training.make_run_dir(tmp_path, "ann", "digits")
+    assert second != first and (first / "marker").read_text() == "keep me"
+
+
+def test_summary_line_format():
+    line = training.summary_line({"accuracy": 0.98111, "f1_macro": 0.9809}, 6570, 9.23, "runs/ann/x")
+    assert line == "test_accuracy=0.9811 test_f1_macro=0.9809 params=6570 train_seconds=9.2 run_dir=runs/ann/x"
