@@ -1,0 +1,1 @@
+"""Fully connected networks (multi-layer perceptrons), from one neuron to a trained MLP, in Keras and in NumPy."""

@@ -416,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
         "test_accuracy": accuracy(model, data.x_test, data.y_test),
         "logistic_regression_test_accuracy": logistic_accuracy,
         "gradient_check_max_rel_error": gradient_check(),
-        "params": float(model.count_parameters()),
+        "params": model.count_parameters(),
         "train_seconds": train_seconds,
     }
     print(f"test_accuracy={results['test_accuracy']:.4f} "
