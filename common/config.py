@@ -22,6 +22,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "runs"
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
+METAVARS = {int: "N", float: "F"}  # how help spells a number: --epochs N, --learning-rate F
 
 
 def option(default, help: str, choices: typing.Sequence | None = None):
@@ -106,12 +107,12 @@ def build_parser(config_class: type, description: str | None = None, prog: str |
     for field in dataclasses.fields(config_class):
         kind = hints[field.name]
         help_text = field.metadata.get("help", "")
-        if kind is bool:
-            parser.add_argument(flag_name(field.name), action=argparse.BooleanOptionalAction,
-                                default=field.default, help=help_text)
+        if kind is bool:  # a switch: --quick turns it on; one that defaults to on also gets --no-<name>
+            action = argparse.BooleanOptionalAction if field.default else "store_true"
+            parser.add_argument(flag_name(field.name), action=action, default=field.default, help=help_text)
         else:
             parser.add_argument(flag_name(field.name), type=kind, default=field.default,
-                                choices=field.metadata.get("choices"), help=help_text)
+                                choices=field.metadata.get("choices"), metavar=METAVARS.get(kind), help=help_text)
     return parser
 
 
@@ -162,6 +163,7 @@ def quiet_tensorflow(verbose: bool) -> None:
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # the CUDA probe, which logs when no GPU driver is found
+        tf.get_logger().setLevel(logging.ERROR)  # e.g. retracing notices when one process trains several models
     finally:
         os.dup2(saved_stderr, 2)
         os.close(saved_stderr)

@@ -132,8 +132,14 @@ def write_json(path: Path, content: dict) -> None:
 def summary_line(test: dict[str, float], params: int, train_seconds: float, run_dir: Path | str) -> str:
     """`test_accuracy=0.9811 ... params=6570 train_seconds=9.2 run_dir=runs/...`: the last line a run prints."""
     pairs = [f"test_{name}={value:.4f}" for name, value in test.items()]
-    pairs += [f"params={params}", f"train_seconds={train_seconds:.1f}", f"run_dir={run_dir}"]
+    pairs += [f"params={params}", f"train_seconds={train_seconds:.1f}", f"run_dir={shown_path(run_dir)}"]
     return " ".join(pairs)
+
+
+def shown_path(path: Path | str) -> str:
+    """path relative to the current folder when it lies inside it (runs/ann/...), else absolute."""
+    path = Path(path).absolute()
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 # ----------------------------------------------------------------------------------------------------------------

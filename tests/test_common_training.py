@@ -126,6 +126,9 @@ def test_run_folders_are_never_reused(tmp_path):
     assert second != first and (first / "marker").read_text() == "keep me"
 
 
-def test_summary_line_format():
-    line = training.summary_line({"accuracy": 0.98111, "f1_macro": 0.9809}, 6570, 9.23, "runs/ann/x")
-    assert line == "test_accuracy=0.9811 test_f1_macro=0.9809 params=6570 train_seconds=9.2 run_dir=runs/ann/x"
+def test_summary_line_format(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    line = training.summary_line({"accuracy": 0.98111, "f1_macro": 0.9809}, 6570, 9.23, tmp_path / "runs" / "x")
+    assert line == "test_accuracy=0.9811 test_f1_macro=0.9809 params=6570 train_seconds=9.2 run_dir=runs/x"
+    elsewhere = training.summary_line({"rmse": 2.0}, 1, 1.0, "/somewhere/else")  # outside the current folder
+    assert elsewhere.endswith("run_dir=/somewhere/else")
