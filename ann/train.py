@@ -13,7 +13,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python ann/train.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ann.dataset import DATASETS
+from ann.dataset import DATASETS, load_dataset
 from common.config import (TrainConfig, exit_on_bad_input, format_config, option, parse_config, parse_int_list,
                            quiet_tensorflow, require, setup_logging)
 
@@ -40,12 +40,11 @@ class AnnConfig(TrainConfig):
 
 def main(argv: list[str] | None = None) -> dict:
     config = parse_config(AnnConfig, argv, description=__doc__)
-    quiet_tensorflow(config.verbose)
     setup_logging(config.verbose)
     print(format_config(config))
 
-    # TensorFlow loads only now, so that a mistyped flag above is answered at once.
-    from ann.dataset import load_dataset
+    # TensorFlow loads only now, after the flags were checked, so that a mistyped flag is answered at once.
+    quiet_tensorflow(config.verbose)
     from ann.model import build_model
     from common.training import train_and_evaluate
 

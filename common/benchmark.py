@@ -104,7 +104,18 @@ def markdown_table(summaries: list[dict]) -> str:
 
 
 def machine_description() -> str:
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, Python {platform.python_version()}"
+    """For example 'Linux x86_64, AMD EPYC, 2 CPU cores, Python 3.11.7, TensorFlow 2.21.0, Keras 3.15.1'."""
+    import keras
+    import tensorflow as tf
+
+    cpu = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():  # Linux names the processor model here; platform.processor() is often empty there
+        models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                  if line.startswith("model name")]
+        cpu = models[0] if models else cpu
+    return (f"{platform.system()} {platform.machine()}, {cpu or 'unknown processor'}, {os.cpu_count()} CPU cores, "
+            f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}")
 
 
 def main(argv: list[str] | None = None) -> list[dict]:

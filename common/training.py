@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import metrics, plots
-from common.config import TrainConfig
+from common.config import TrainConfig, exit_on_bad_input
 from common.datasets import Dataset
 from common.tasks import loss_for_task, metrics_for_task, predicted_classes
 
@@ -165,7 +165,8 @@ def train_and_evaluate(config: TrainConfig, dataset: Dataset, build_model: Calla
                       loss=loss_for_task(dataset.task, dataset.num_classes),
                       metrics=metrics_for_task(dataset.task, dataset.num_classes))
 
-    run_dir = make_run_dir(config.output_dir, arch, dataset.name)
+    with exit_on_bad_input():  # an --output-dir that cannot be written to is the user's to fix, not a crash
+        run_dir = make_run_dir(config.output_dir, arch, dataset.name)
     write_json(run_dir / "config.json", {"arch": arch, **config.to_dict()})
     with open(run_dir / "summary.txt", "w") as summary_file:
         model.summary(print_fn=lambda line, **_: summary_file.write(line + "\n"))
@@ -175,6 +176,9 @@ def train_and_evaluate(config: TrainConfig, dataset: Dataset, build_model: Calla
                         epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
                         verbose=1 if sys.stdout.isatty() else 2)
     train_seconds = time.perf_counter() - start
+    # Early stopping has restored the best epoch's weights; saving them again also covers a run that ended on NaN
+    # before the checkpoint wrote anything.
+    model.save(run_dir / "model.keras")
 
     evaluation = evaluate(model, dataset, run_dir)
     plots.plot_learning_curves(history.history, run_dir / "plots" / "learning_curves.png")

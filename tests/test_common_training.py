@@ -126,6 +126,20 @@ def test_run_folders_are_never_reused(tmp_path):
     assert second != first and (first / "marker").read_text() == "keep me"
 
 
+def test_unwritable_output_dir_is_one_line_exit_2(tmp_path, monkeypatch, capsys):
+    dataset = blobs_dataset()
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(f"[Errno 13] Permission denied: '{self}'")
+
+    monkeypatch.setattr(training.Path, "mkdir", refuse)
+    with pytest.raises(SystemExit) as exit_info:
+        training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path)), dataset, build_for(dataset), "toy")
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "Permission denied" in err[0]
+
+
 def test_summary_line_format(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     line = training.summary_line({"accuracy": 0.98111, "f1_macro": 0.9809}, 6570, 9.23, tmp_path / "runs" / "x")
