@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 import logging
 import os
+import re
 import sys
 import typing
 from contextlib import contextmanager
@@ -128,7 +129,7 @@ def parse_config(config_class: type, argv: typing.Sequence[str] | None = None,
 def fail(message: str, prog: str | None = None) -> typing.NoReturn:
     """Print `prog: error: message` as a single line on stderr and exit with status 2."""
     prog = prog or Path(sys.argv[0]).name
-    one_line = " ".join(str(message).split())
+    one_line = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(message)).split())  # no terminal colour codes
     print(f"{prog}: error: {one_line}", file=sys.stderr)
     raise SystemExit(2)
 

@@ -159,7 +159,8 @@ def train_and_evaluate(config: TrainConfig, dataset: Dataset, build_model: Calla
     evaluate = evaluate or EVALUATORS[dataset.task]
     log.info("data: %s (%s), %s", dataset.name, dataset.task, dataset.sizes())
 
-    with get_strategy().scope():
+    # A model that cannot be built from these flags (say, an image too small for its pooling) is bad input too.
+    with get_strategy().scope(), exit_on_bad_input():
         model = build_model()
         model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate),
                       loss=loss_for_task(dataset.task, dataset.num_classes),

