@@ -42,6 +42,8 @@ class TrainConfig:
     optimizer: str = option("adam", "optimizer", choices=OPTIMIZERS)
     seed: int = option(0, "random seed for weights, shuffling and dropout (data splits are fixed)")
     patience: int = option(10, "epochs without validation improvement before stopping early")
+    reduce_lr_patience: int = option(0, "halve the learning rate after this many epochs without validation "
+                                        "improvement (0: keep it fixed)")
     output_dir: str = option(str(DEFAULT_OUTPUT_DIR), "folder under which each run writes a new run folder")
     quick: bool = option(False, "seconds-long run on a small slice of the data, for tests and a first look")
     verbose: bool = option(False, "show TensorFlow's start-up messages and debug logging")
@@ -60,6 +62,8 @@ class TrainConfig:
         require(self.batch_size >= 1, f"--batch-size must be at least 1 (got {self.batch_size})")
         require(0 < self.learning_rate < 10, f"--learning-rate must be between 0 and 10 (got {self.learning_rate})")
         require(self.patience >= 0, f"--patience must be 0 or more (got {self.patience})")
+        require(self.reduce_lr_patience >= 0,
+                f"--reduce-lr-patience must be 0 or more (got {self.reduce_lr_patience})")
         require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
         output = Path(self.output_dir)
         require(not output.exists() or output.is_dir(), f"--output-dir {output} exists and is not a folder")
@@ -171,10 +175,22 @@ def quiet_tensorflow(verbose: bool) -> None:
         os.close(devnull)
 
 
+class StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is when a line is logged, even if it was replaced (tests, notebooks)."""
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:  # StreamHandler.__init__ assigns it; the property above always wins
+        pass
+
+
 def setup_logging(verbose: bool) -> None:
     """Log lines go to standard output, in order with Keras' progress lines; errors alone go to standard error."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", stream=sys.stdout,
-                        force=True)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
+                        handlers=[StdoutHandler()], force=True)
 
 
 def format_config(config: TrainConfig) -> str:

@@ -116,13 +116,18 @@ def make_run_dir(output_dir: str | Path, arch: str, dataset_name: str) -> Path:
 
 
 def make_callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
-    return [
+    callbacks = [
         # Stop when validation loss has not improved for `patience` epochs, and keep the best epoch's weights.
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
         keras.callbacks.ModelCheckpoint(run_dir / "model.keras", monitor="val_loss", save_best_only=True),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv")),
         keras.callbacks.TerminateOnNaN(),
     ]
+    if config.reduce_lr_patience:
+        # Smaller steps once progress stalls let the weights settle into the minimum they were circling.
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, min_lr=1e-5,
+                                                           patience=config.reduce_lr_patience))
+    return callbacks
 
 
 def write_json(path: Path, content: dict) -> None:

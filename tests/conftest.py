@@ -1,6 +1,13 @@
-"""Shared fixtures: a helper that runs a train script's main() and captures what it printed."""
+"""Shared fixtures: run a script's main() in-process, run it as a real subprocess, check a file is NumPy-only."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -16,3 +23,30 @@ def run_main(capsys):
         return result, captured.out.splitlines(), captured.err.splitlines()
 
     return run
+
+
+@pytest.fixture
+def run_script():
+    """Run `python *args` as a subprocess in cwd (default: the repository root); returns the CompletedProcess."""
+
+    def run(args, cwd=REPO_ROOT, env=None):
+        return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+    return run
+
+
+@pytest.fixture
+def assert_numpy_only(run_script):
+    """Assert that a from-scratch module neither imports Keras or TensorFlow in its source nor loads them."""
+
+    def check(module: str) -> None:
+        source = REPO_ROOT / (module.replace(".", "/") + ".py")
+        tree = ast.parse(source.read_text())  # every import, lazy ones inside functions too
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert not {name for name in imported if name.split(".")[0] in ("keras", "tensorflow")}
+        completed = run_script(["-c", f"import sys, {module}; print(sorted({{'keras', 'tensorflow'}} & set(sys.modules)))"])
+        assert completed.returncode == 0, completed.stderr
+        assert completed.stdout.strip() == "[]"
+
+    return check

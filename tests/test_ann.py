@@ -2,8 +2,6 @@
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -159,10 +157,9 @@ def test_downloaded_mnist_is_split_and_scaled(monkeypatch):
 
 @pytest.mark.parametrize("command, cwd", [
     (["-m", "ann.train"], REPO_ROOT), (["ann/train.py"], REPO_ROOT), (["train.py"], REPO_ROOT / "ann")])
-def test_three_invocation_styles(command, cwd, tmp_path):
-    completed = subprocess.run([sys.executable, *command, "--quick", "--output-dir", str(tmp_path)], cwd=cwd,
-                               capture_output=True, text=True, timeout=300,
-                               env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
+def test_three_invocation_styles(command, cwd, tmp_path, run_script):
+    completed = run_script([*command, "--quick", "--output-dir", str(tmp_path)], cwd=cwd,
+                           env={k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"})
     assert completed.returncode == 0, completed.stderr[-2000:]
     last = completed.stdout.strip().splitlines()[-1]
     assert last.startswith("test_accuracy=") and f"run_dir={tmp_path}" in last

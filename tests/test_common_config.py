@@ -30,7 +30,7 @@ def test_defaults_and_spellings():
                                       "--patience", "2", "--output-dir", "/tmp", "--quick", "--units", "4"])
     assert config.to_dict() == {"dataset": "beta", "epochs": 3, "batch_size": 16, "learning_rate": 0.01,
                                 "optimizer": "sgd", "seed": 7, "patience": 2, "output_dir": "/tmp",
-                                "quick": True, "verbose": False, "units": 4}
+                                "reduce_lr_patience": 0, "quick": True, "verbose": False, "units": 4}
 
 
 def test_help_shows_every_flag_with_its_default():
@@ -48,6 +48,7 @@ def test_help_shows_every_flag_with_its_default():
     ({"learning_rate": 0.0}, "--learning-rate must be between 0 and 10"),
     ({"learning_rate": -0.1}, "--learning-rate must be between 0 and 10"),
     ({"patience": -1}, "--patience must be 0 or more"),
+    ({"reduce_lr_patience": -2}, "--reduce-lr-patience must be 0 or more"),
     ({"seed": -1}, "--seed must be 0 or more"),
     ({"optimizer": "adagrad"}, "--optimizer must be one of adam, sgd, rmsprop"),
     ({"dataset": "gamma"}, "--dataset must be one of alpha, beta"),
@@ -100,3 +101,17 @@ def test_format_config_lists_every_setting():
     text = format_config(ToyConfig(units=5))
     assert text.splitlines()[0] == "config:"
     assert "--units" in text and " 5" in text and "--learning-rate" in text
+
+
+def test_logging_follows_the_current_stdout():
+    import contextlib
+    import io
+    import logging
+
+    from common.config import setup_logging
+
+    setup_logging(verbose=False)
+    for _ in range(2):  # a new stdout each time, as each test (or notebook cell) gets
+        with contextlib.redirect_stdout(io.StringIO()) as buffer:
+            logging.getLogger("common.test").info("hello")
+        assert buffer.getvalue() == "hello\n"

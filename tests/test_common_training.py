@@ -112,6 +112,18 @@ def test_binary_and_regression_evaluation(tmp_path):
     assert (tmp_path / "toy" / result["run_dir"].split("/")[-1] / "plots" / "predictions.png").exists()
 
 
+def test_learning_rate_is_halved_when_validation_stalls(tmp_path):
+    dataset = blobs_dataset()
+    assert not any(isinstance(c, keras.callbacks.ReduceLROnPlateau)
+                   for c in training.make_callbacks(SmallConfig(), tmp_path))
+    # Patience 1 and a learning rate so large that the validation loss cannot keep improving.
+    config = SmallConfig(output_dir=str(tmp_path), reduce_lr_patience=1, learning_rate=2.0, patience=30)
+    history = training.train_and_evaluate(config, dataset, build_for(dataset), "toy")["history"]
+    rates = history["learning_rate"]
+    assert rates[0] == pytest.approx(2.0) and min(rates) < 2.0
+    assert all(later in (earlier, pytest.approx(earlier / 2)) for earlier, later in zip(rates, rates[1:]))
+
+
 def test_quick_runs_two_epochs_on_a_slice(tmp_path):
     dataset = blobs_dataset()
     result = training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path), quick=True), dataset,
