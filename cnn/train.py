@@ -28,7 +28,7 @@ class CnnConfig(TrainConfig):
     # little optimistic (see README). Shared fields keep their meaning here and change only their default.
     dataset: str = option("mnist5k", "dataset (ignored when --image-dir is given)", choices=tuple(DATASETS))
     batch_size: int = option(64, "examples per gradient step")
-    epochs: int = option(20, "maximum number of passes over the training data (early stopping may end sooner)")
+    epochs: int = option(16, "maximum number of passes over the training data (early stopping may end sooner)")
     patience: int = option(6, "epochs without validation improvement before stopping early")
     reduce_lr_patience: int = option(2, "halve the learning rate after this many epochs without validation "
                                         "improvement (0: keep it fixed)")
