@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(config.verbose)
     from cnn.model import build_model
     from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
-    from common.tasks import predicted_classes
+    from common.tasks import predicted_classes, predicted_confidence
     from common.training import evaluate_classification, train_and_evaluate
 
     with exit_on_bad_input():
@@ -83,11 +83,9 @@ def main(argv: list[str] | None = None) -> dict:
     def evaluate(model, data, run_dir):
         """The common classification scores, plus the pictures of what this CNN sees."""
         evaluation = evaluate_classification(model, data, run_dir)
-        probabilities = model.predict(data.x_test[:25], verbose=0)
-        y_pred = predicted_classes(probabilities)
-        confidence = probabilities.max(axis=-1) if probabilities.shape[-1] > 1 else \
-            abs(probabilities[:, 0] - 0.5) + 0.5  # one sigmoid unit: confidence in whichever class it chose
-        plot_prediction_grid(data.x_test[:25], data.y_test[:25], y_pred, confidence, data.class_names,
+        probabilities = evaluation.outputs[:25]  # the first test images' outputs, already predicted above
+        plot_prediction_grid(data.x_test[:25], data.y_test[:25], predicted_classes(probabilities),
+                             predicted_confidence(probabilities), data.class_names,
                              run_dir / "plots" / "predictions_grid.png")
         plot_filters(model, run_dir / "plots" / "filters.png")
         plot_feature_maps(model, data.x_test[0], run_dir / "plots" / "feature_maps.png")

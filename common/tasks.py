@@ -44,6 +44,14 @@ def metrics_for_task(task: str, num_classes: int = 0) -> list:
     return []
 
 
+def predicted_confidence(probabilities: np.ndarray) -> np.ndarray:
+    """The probability (n,) the classifier gave the class it chose; for one sigmoid unit p or 1 - p."""
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim == 2 and probabilities.shape[1] == 1:
+        return np.maximum(probabilities[:, 0], 1.0 - probabilities[:, 0])
+    return probabilities.max(axis=-1)
+
+
 def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
     """Class indices (n,) from a classifier's output (n, 1) or (n, k): one sigmoid unit is thresholded at 0.5."""
     probabilities = np.asarray(probabilities)

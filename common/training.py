@@ -35,11 +35,15 @@ QUICK_EPOCHS = 2
 
 @dataclasses.dataclass
 class Evaluation:
-    """Test metrics, the same metrics for each baseline, and anything else worth keeping in metrics.json."""
+    """Test metrics, the same metrics for each baseline, and anything else worth keeping in metrics.json.
+
+    outputs holds the model's raw test-split outputs (not saved), so a folder's own pictures need no second predict.
+    """
 
     test: dict[str, float]
     baselines: dict[str, dict[str, float]]
     details: dict = dataclasses.field(default_factory=dict)
+    outputs: np.ndarray | None = None
 
 
 Evaluator = Callable[[keras.Model, Dataset, Path], Evaluation]
@@ -51,7 +55,8 @@ Evaluator = Callable[[keras.Model, Dataset, Path], Evaluation]
 
 def evaluate_classification(model: keras.Model, dataset: Dataset, run_dir: Path) -> Evaluation:
     """Accuracy and macro precision/recall/F1 beside the majority-class baseline; confusion matrix plot."""
-    y_pred = predicted_classes(model.predict(dataset.x_test, verbose=0))
+    outputs = model.predict(dataset.x_test, verbose=0)
+    y_pred = predicted_classes(outputs)
     matrix = metrics.confusion_matrix(dataset.y_test, y_pred, dataset.num_classes)
     plots.plot_confusion_matrix(matrix, dataset.class_names, run_dir / "plots" / "confusion_matrix.png")
     return Evaluation(
@@ -60,6 +65,7 @@ def evaluate_classification(model: keras.Model, dataset: Dataset, run_dir: Path)
             dataset.y_train, dataset.y_test, dataset.num_classes)},
         details={"per_class": metrics.per_class_report(dataset.y_test, y_pred, dataset.class_names),
                  "confusion_matrix": matrix.tolist()},
+        outputs=outputs,
     )
 
 

@@ -56,6 +56,8 @@ def test_output_layer_and_loss_follow_the_task():
 def test_predicted_classes_from_sigmoid_and_softmax():
     assert tasks.predicted_classes(np.array([[0.2], [0.7]])).tolist() == [0, 1]
     assert tasks.predicted_classes(np.array([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3]])).tolist() == [1, 0]
+    assert tasks.predicted_confidence(np.array([[0.2], [0.7]])) == pytest.approx([0.8, 0.7])
+    assert tasks.predicted_confidence(np.array([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3]])) == pytest.approx([0.6, 0.5])
 
 
 def test_run_folder_contents_and_learning(tmp_path):
