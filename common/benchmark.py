@@ -37,6 +37,8 @@ class Row:
     metric: str
     target: float | None = None          # met when the mean over seeds reaches it
     higher_is_better: bool = True
+    baseline: str | None = None           # the baseline shown beside it (default: the first with this metric)
+    target_ratio: float | None = None     # a target relative to that baseline: met at ratio * baseline
     writes_run_folder: bool = True        # train scripts take --output-dir; scratch scripts write nothing
     seeds: tuple[int, ...] | None = None  # run with these seeds only (a slow comparison row), not --seeds
 
@@ -65,6 +67,37 @@ BENCHMARKS: dict[str, list[Row]] = {
         Row("cnn.train", ("--arch", "alexnet", "--epochs", "15"), "accuracy", seeds=(0,)),
         Row("cnn.train", ("--arch", "resnet", "--epochs", "15"), "accuracy", seeds=(0,)),
     ],
+    "rnn": [
+        # Target: within 15% of the noise floor, the RMSE of the noise-free sine itself.
+        Row("rnn.train", (), "rmse", higher_is_better=False, baseline="noise_floor", target_ratio=1.15),
+        Row("rnn.train", ("--task", "many-to-many"), "rmse", higher_is_better=False, baseline="noise_floor"),
+        Row("rnn.train", ("--dataset", "airline"), "rmse", higher_is_better=False, baseline="seasonal_naive"),
+        Row("rnn.train", ("--dataset", "adding", "--sequence-length", "50", "--batch-size", "64"), "mse",
+            higher_is_better=False, baseline="mean", seeds=(0,)),
+    ],
+    "lstm": [
+        Row("lstm.train", (), "rmse", target=20.0, higher_is_better=False, baseline="seasonal_naive"),
+        # What the transform does: log growth on the previous month with a year of history, then the raw values.
+        Row("lstm.train", ("--transform", "log-difference", "--window", "12"), "rmse", higher_is_better=False,
+            baseline="seasonal_naive"),
+        Row("lstm.train", ("--transform", "none", "--window", "12"), "rmse", higher_is_better=False,
+            baseline="seasonal_naive"),
+        # The usual first attempt: the raw (scaled) last month, LSTM(4), 100 epochs at batch 1.
+        Row("lstm.train", ("--transform", "none", "--window", "1", "--units", "4", "--epochs", "100",
+                           "--batch-size", "1", "--patience", "100"), "rmse", higher_is_better=False,
+            baseline="seasonal_naive", seeds=(0,)),
+        Row("lstm.train", ("--dataset", "stock"), "rmse", higher_is_better=False, baseline="persistence"),
+        Row("lstm.train", ("--dataset", "text", "--units", "128", "--dropout", "0.2", "--batch-size", "32",
+                           "--learning-rate", "0.005", "--epochs", "6"), "bits_per_char", higher_is_better=False,
+            seeds=(0,)),
+    ],
+    "gru": [
+        Row("gru.train", (), "bits_per_char", target=2.2, higher_is_better=False),
+        Row("gru.train", ("--layers", "2", "--units", "128"), "bits_per_char", higher_is_better=False, seeds=(0,)),
+        Row("gru.train", ("--dataset", "airline", "--units", "16", "--batch-size", "8", "--epochs", "300",
+                          "--patience", "30", "--learning-rate", "0.001"), "rmse", higher_is_better=False,
+            baseline="seasonal_naive"),
+    ],
 }
 
 
@@ -78,7 +111,10 @@ def run_once(row: Row, seed: int, quick: bool, output_dir: str) -> dict:
         result = main(argv)
     value = result["test"][row.metric] if "test" in result else result[f"test_{row.metric}"]
     baselines = result.get("baselines", {})
-    baseline = next((scores[row.metric] for scores in baselines.values() if row.metric in scores), None)
+    if row.baseline:
+        baseline = baselines[row.baseline][row.metric]
+    else:
+        baseline = next((scores[row.metric] for scores in baselines.values() if row.metric in scores), None)
     return {"value": value, "baseline": baseline, "train_seconds": result["train_seconds"],
             "params": result.get("params")}
 
@@ -87,15 +123,18 @@ def summarize(row: Row, runs: list[dict], check_target: bool) -> dict:
     values = [run["value"] for run in runs]
     mean = statistics.mean(values)
     verdict = ""
-    if check_target and row.target is not None:
-        met = mean >= row.target if row.higher_is_better else mean <= row.target
+    target = row.target
+    if row.target_ratio is not None:
+        target = row.target_ratio * runs[0]["baseline"]
+    if check_target and target is not None:
+        met = mean >= target if row.higher_is_better else mean <= target
         verdict = "met" if met else "MISSED"
     worst = min(values) if row.higher_is_better else max(values)
     baseline = runs[0]["baseline"]
     return {
         "command": row.describe(), "metric": row.metric, "mean": mean,
         "spread": statistics.stdev(values) if len(values) > 1 else 0.0, "worst": worst,
-        "baseline": baseline, "target": row.target, "verdict": verdict,
+        "baseline": baseline, "baseline_name": row.baseline, "target": target, "verdict": verdict,
         "train_seconds": statistics.mean(run["train_seconds"] for run in runs),
         "params": runs[0]["params"], "seeds": len(runs),
     }
@@ -106,8 +145,8 @@ def markdown_table(summaries: list[dict]) -> str:
               "train s (mean) | params | seeds |")
     lines = [header, "|" + "---|" * 10]
     for s in summaries:
-        target = "" if s["target"] is None else f"{s['target']:g} {s['verdict']}".strip()
-        baseline = "" if s["baseline"] is None else f"{s['baseline']:.4f}"
+        target = "" if s["target"] is None else f"{s['target']:.4g} {s['verdict']}".strip()
+        baseline = "" if s["baseline"] is None else f"{s['baseline']:.4f} {s['baseline_name'] or ''}".strip()
         params = "" if s["params"] is None else f"{s['params']:,}"
         lines.append(f"| `{s['command']}` | {s['metric']} | {s['mean']:.4f} | {s['spread']:.4f} | {s['worst']:.4f} "
                      f"| {baseline} | {target} | {s['train_seconds']:.1f} | {params} | {s['seeds']} |")

@@ -16,6 +16,7 @@ import logging
 import os
 import re
 import sys
+import types
 import typing
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,7 +57,7 @@ class TrainConfig:
         for field in dataclasses.fields(self):
             choices = field.metadata.get("choices")
             value = getattr(self, field.name)
-            if choices and value not in choices:
+            if choices and value is not None and value not in choices:
                 raise ValueError(f"{flag_name(field.name)} must be one of {', '.join(choices)} (got {value!r})")
         require(self.epochs >= 1, f"--epochs must be at least 1 (got {self.epochs})")
         require(self.batch_size >= 1, f"--batch-size must be at least 1 (got {self.batch_size})")
@@ -93,7 +94,20 @@ def flag_name(field_name: str) -> str:
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    """Help that shows every default and keeps the description's line breaks (it is the script's docstring)."""
+    """Help that shows every default and keeps the description's line breaks (it is the script's docstring).
+
+    A default of None means "decided later" (say, per dataset); its help says how, so "(default: None)" is left out.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
+def value_type(hint) -> type:
+    """int for `int`, and also for `int | None` (a flag whose default None is filled in by validate())."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    return hint
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -110,7 +124,7 @@ def build_parser(config_class: type, description: str | None = None, prog: str |
     )
     hints = typing.get_type_hints(config_class)
     for field in dataclasses.fields(config_class):
-        kind = hints[field.name]
+        kind = value_type(hints[field.name])
         help_text = field.metadata.get("help", "")
         if kind is bool:  # a switch: --quick turns it on; one that defaults to on also gets --no-<name>
             action = argparse.BooleanOptionalAction if field.default else "store_true"

@@ -90,13 +90,14 @@ def load_mnist5k() -> tuple[np.ndarray, np.ndarray]:
     return images.reshape(-1, 28, 28).astype("float32"), labels.astype("int64")
 
 
-def download_keras_dataset(name: str, alternative: str) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """`keras.datasets.<name>.load_data()`, or a `DatasetUnavailableError` naming the cache and an offline option."""
+def download_keras_dataset(name: str, alternative: str, **load_options) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """`keras.datasets.<name>.load_data(**load_options)`, or a `DatasetUnavailableError` naming the cache and an
+    offline option."""
     import keras
 
     cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"  # where Keras keeps downloads
     try:
-        return getattr(keras.datasets, name).load_data()
+        return getattr(keras.datasets, name).load_data(**load_options)
     except Exception as error:  # urllib, HTTP and file errors all mean the same thing to the user here
         reason = " ".join(str(error).split())[:160] or type(error).__name__
         raise DatasetUnavailableError(

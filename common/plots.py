@@ -70,3 +70,22 @@ def plot_predictions(y_true: np.ndarray, y_pred: np.ndarray, path: Path) -> Path
     axis.legend()
     axis.grid(alpha=0.3)
     return save_figure(figure, path)
+
+
+def plot_forecast(series: np.ndarray, predictions: dict[str, tuple[np.ndarray, np.ndarray]], test_start: int,
+                  path: Path, title: str = "one-step-ahead forecast", ylabel: str = "value") -> Path:
+    """The true series over time, each part's one-step predictions on top, and a line where the test part begins.
+
+    predictions maps a label ("train", "test", ...) to (time indices, predicted values), both in original units.
+    """
+    figure, axis = plt.subplots(figsize=(10, 4))
+    axis.plot(np.arange(len(series)), series, color="black", linewidth=1.2, label="truth")
+    for label, (indices, values) in predictions.items():
+        axis.plot(indices, values, linewidth=1.2, alpha=0.85, label=f"prediction ({label})")
+    axis.axvline(test_start - 0.5, color="gray", linestyle="--", label="train | test")
+    axis.set_xlabel("time step")
+    axis.set_ylabel(ylabel)
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.legend(loc="upper left")
+    return save_figure(figure, path)

@@ -4,6 +4,7 @@
     2 classes       Dense(1, sigmoid)                binary cross-entropy
     k > 2 classes   Dense(k, softmax)                (sparse) categorical cross-entropy
     regression      Dense(1), linear                 mean squared error
+    generation      Dense(vocabulary, softmax)       sparse categorical cross-entropy, at every time step
 
 Labels stay class indices (0, 1, ..., k-1), so the "sparse" cross-entropy is used and no one-hot encoding is needed.
 """
@@ -23,12 +24,16 @@ def output_layer(task: str, num_classes: int = 0, name: str = "output") -> layer
         return layers.Dense(num_classes, activation="softmax", name=name)
     if task == "regression":
         return layers.Dense(1, name=name)
+    if task == "generation":  # next-token probabilities; on a sequence, Dense acts on every time step alike
+        return layers.Dense(num_classes, activation="softmax", name=name)
     raise ValueError(f"no standard output layer for task {task!r}")
 
 
 def loss_for_task(task: str, num_classes: int = 0) -> keras.losses.Loss:
     if task == "classification":
         return keras.losses.BinaryCrossentropy() if num_classes == 2 else keras.losses.SparseCategoricalCrossentropy()
+    if task == "generation":
+        return keras.losses.SparseCategoricalCrossentropy()
     if task == "regression":
         return keras.losses.MeanSquaredError()
     raise ValueError(f"no standard loss for task {task!r}")
@@ -39,6 +44,8 @@ def metrics_for_task(task: str, num_classes: int = 0) -> list:
     if task == "classification":
         return [keras.metrics.BinaryAccuracy(name="accuracy") if num_classes == 2
                 else keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    if task == "generation":
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     if task == "regression":
         return [keras.metrics.MeanAbsoluteError(name="mae")]
     return []

@@ -1,6 +1,7 @@
 """Shared fixtures: run a script's main() in-process, run it as a real subprocess, check a file is NumPy-only."""
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,9 +28,15 @@ def run_main(capsys):
 
 @pytest.fixture
 def run_script():
-    """Run `python *args` as a subprocess in cwd (default: the repository root); returns the CompletedProcess."""
+    """Run `python *args` as a subprocess in cwd (default: the repository root); returns the CompletedProcess.
+
+    The child does not inherit TF_CPP_MIN_LOG_LEVEL, which an in-process run has set in this process: a script must
+    silence TensorFlow's start-up notices on its own, as it would for a user.
+    """
 
     def run(args, cwd=REPO_ROOT, env=None):
+        if env is None:
+            env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
         return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
     return run

@@ -1,0 +1,1 @@
+"""Gated recurrent units (GRU): model builders, data, training, and the cell from scratch."""

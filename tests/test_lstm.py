@@ -1,0 +1,101 @@
+"""lstm/: the LSTM builders, the airline default, sentiment on (patched) IMDB, text, offline downloads.
+
+The shared sequence pieces are tested in tests/test_common_sequences.py and through rnn/ in tests/test_rnn.py.
+"""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from lstm.model import build_model
+from lstm.train import main
+
+
+def test_lstm_parameter_count_and_layers():
+    # 4 gates, each W (1, 16) + U (16, 16) + b (16): 4 * (16 + 256 + 16) = 1,152; Dense 16 + 1.
+    model = build_model("regression", units=16, input_shape=(3, 1))
+    assert model.count_params() == 1152 + 17
+    assert isinstance(model.get_layer("recurrent_1"), keras.layers.LSTM)
+
+
+def test_text_model_shape_embedding_and_dropout():
+    model = build_model("generation", units=128, vocab_size=90, num_classes=90, embedding_dim=32, dropout_rate=0.2)
+    assert model.get_layer("embedding").output.shape[-1] == 32
+    assert model.get_layer("dropout_1").rate == 0.2
+    assert model.predict(np.zeros((2, 5), "int32"), verbose=0).shape == (2, 5, 90)
+
+
+def test_quick_airline_scores_against_persistence_and_seasonal_naive(tmp_path, run_main):
+    result, out, _ = run_main(main, ["--quick", "--output-dir", str(tmp_path)])
+    assert result["dataset"] == "airline" and result["forecast"]["first_test_date"] == "1957-01"
+    assert result["forecast"]["test_targets"] == 48
+    assert result["baselines"]["persistence"]["rmse"] == pytest.approx(48.04, abs=0.01)  # hand-checked
+    assert result["baselines"]["seasonal_naive"]["rmse"] == pytest.approx(41.85, abs=0.01)
+    assert (Path(result["run_dir"]) / "plots" / "forecast.png").exists()
+    assert out[-1].startswith("test_mae=")
+
+
+def test_trained_airline_model_beats_both_naive_forecasts(tmp_path, run_main):
+    result, _, _ = run_main(main, ["--epochs", "60", "--output-dir", str(tmp_path)])
+    assert result["test"]["rmse"] < result["baselines"]["seasonal_naive"]["rmse"]
+    assert result["test"]["rmse"] < result["baselines"]["persistence"]["rmse"]
+
+
+def fake_imdb(num_words=10000, **_):
+    """A tiny stand-in for keras.datasets.imdb: reviews whose word 7 means positive and word 8 negative."""
+    rng = np.random.default_rng(0)
+
+    def reviews(count):
+        labels = rng.integers(0, 2, count)
+        texts = [list(rng.integers(3, 50, rng.integers(5, 30))) + [7 if label else 8] for label in labels]
+        return np.array(texts, dtype=object), labels
+
+    return reviews(5200), reviews(100)
+
+
+def test_quick_imdb_with_a_patched_download(tmp_path, run_main, monkeypatch):
+    monkeypatch.setattr(keras.datasets.imdb, "load_data", fake_imdb)
+    result, _, _ = run_main(main, ["--dataset", "imdb", "--max-length", "40", "--vocab-size", "60", "--units", "8",
+                                   "--quick", "--output-dir", str(tmp_path)])
+    assert result["dataset"] == "imdb" and set(result["test"]) >= {"accuracy", "f1_macro"}
+    assert "majority_class" in result["baselines"]
+    assert (Path(result["run_dir"]) / "plots" / "confusion_matrix.png").exists()
+    saved = json.loads((Path(result["run_dir"]) / "config.json").read_text())
+    assert saved["max_length"] == 40 and saved["vocab_size"] == 60
+
+
+def test_offline_imdb_is_one_line_exit_2(tmp_path, run_main, monkeypatch):
+    def no_network(**_):
+        raise Exception("URL fetch failure on https://example.invalid/imdb.npz")
+
+    monkeypatch.setattr(keras.datasets.imdb, "load_data", no_network)
+    result, _, err = run_main(main, ["--dataset", "imdb", "--output-dir", str(tmp_path)])
+    assert isinstance(result, SystemExit) and result.code == 2
+    assert len(err) == 1 and "'imdb'" in err[0] and "--dataset text" in err[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_shakespeare_is_one_line_exit_2(tmp_path, run_main, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise Exception("URL fetch failure: no network")
+
+    monkeypatch.setattr(keras.utils, "get_file", no_network)
+    result, _, err = run_main(main, ["--dataset", "text", "--corpus", "shakespeare", "--output-dir", str(tmp_path)])
+    assert isinstance(result, SystemExit) and result.code == 2
+    assert len(err) == 1 and "shakespeare" in err[0] and "--corpus python-docs" in err[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--window", "80"], "--window 80 is too long"),
+    (["--dataset", "sine", "--transform", "seasonal-log-difference"], "needs a seasonal series"),
+    (["--transform", "squared"], "invalid choice: 'squared'"),
+])
+def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, tmp_path, run_main):
+    result, _, err = run_main(main, argv + ["--quick", "--output-dir", str(tmp_path)])
+    assert isinstance(result, SystemExit) and result.code == 2
+    assert len(err) == 1 and words in err[0]
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,133 @@
+"""rnn/: the SimpleRNN builders (many-to-one, many-to-many, tokens), quick runs on every offline data set, errors.
+
+The shared sequence pieces are tested in tests/test_common_sequences.py; lstm/ and gru/ reuse what is checked here.
+"""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from rnn.model import build_model
+from rnn.train import main
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# model.py
+
+def test_many_to_one_and_many_to_many_shapes():
+    one = build_model("regression", units=8, input_shape=(20, 1))
+    assert one.predict(np.zeros((3, 20, 1)), verbose=0).shape == (3, 1)
+    many = build_model("regression", units=8, input_shape=(20, 1), many_to_many=True)
+    assert many.predict(np.zeros((3, 20, 1)), verbose=0).shape == (3, 20)
+    assert many.predict(np.zeros((3, 7, 1)), verbose=0).shape == (3, 7)  # any length: the time axis is None
+
+
+def test_parameter_count_by_hand():
+    # SimpleRNN: W (1, 8) + U (8, 8) + b (8) = 80; Dense 8 + 1 = 9.
+    assert build_model("regression", units=8, input_shape=(20, 1)).count_params() == 80 + 9
+    # Two layers: the second reads 8 features: 8*8 + 8*8 + 8 = 136.
+    assert build_model("regression", units=8, num_layers=2, input_shape=(20, 1)).count_params() == 80 + 136 + 9
+
+
+def test_stacked_layers_pass_whole_sequences_and_the_last_does_not():
+    model = build_model("regression", units=4, num_layers=3, input_shape=(10, 2), dropout_rate=0.2)
+    flags = [layer.return_sequences for layer in model.layers if isinstance(layer, keras.layers.SimpleRNN)]
+    assert flags == [True, True, False]
+    assert sum(isinstance(layer, keras.layers.Dropout) for layer in model.layers) == 3
+
+
+def test_token_inputs_for_classification_and_generation():
+    sentiment = build_model("classification", units=8, vocab_size=50, num_classes=2, mask_padding=True)
+    ids = np.array([[0, 0, 5, 7], [3, 4, 5, 6]])
+    assert sentiment.predict(ids, verbose=0).shape == (2, 1)
+    # Masking: leading padding (id 0) changes nothing.
+    padded = sentiment.predict(np.array([[0, 0, 0, 5, 7]]), verbose=0)
+    np.testing.assert_allclose(padded, sentiment.predict(np.array([[5, 7]]), verbose=0), atol=1e-6)
+    language = build_model("generation", units=8, vocab_size=30, num_classes=30)
+    probabilities = language.predict(ids, verbose=0)
+    assert probabilities.shape == (2, 4, 30)
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# train.py
+
+def quick(argv, tmp_path, run_main):
+    result, out, err = run_main(main, argv + ["--quick", "--output-dir", str(tmp_path)])
+    assert not isinstance(result, SystemExit), err
+    run_dir = Path(result["run_dir"])
+    assert run_dir.parent == tmp_path / "rnn"
+    saved = json.loads((run_dir / "metrics.json").read_text())
+    assert saved["test"] == pytest.approx(result["test"]) and saved["epochs_run"] == 2
+    assert {"config.json", "history.csv", "model.keras", "summary.txt"} <= {p.name for p in run_dir.iterdir()}
+    assert out[-1].startswith("test_") and "run_dir=" in out[-1]
+    return result, run_dir
+
+
+def test_quick_sine_reports_the_forecasting_baselines(tmp_path, run_main):
+    result, run_dir = quick([], tmp_path, run_main)
+    assert set(result["baselines"]) == {"persistence", "noise_floor", "mean"}
+    assert result["baselines"]["noise_floor"]["rmse"] == pytest.approx(0.1, rel=0.15)  # --noise 0.1
+    assert (run_dir / "plots" / "forecast.png").stat().st_size > 10_000
+    assert json.loads((run_dir / "config.json").read_text())["window"] == 20  # the dataset's own window
+
+
+def test_quick_sine_many_to_many(tmp_path, run_main):
+    result, run_dir = quick(["--task", "many-to-many", "--window", "10"], tmp_path, run_main)
+    model = keras.saving.load_model(run_dir / "model.keras")
+    assert model.output_shape == (None, None)  # a value for every step
+    assert result["test"]["rmse"] > 0
+
+
+def test_trained_sine_model_beats_persistence(tmp_path, run_main):
+    result, out, _ = run_main(main, ["--epochs", "15", "--output-dir", str(tmp_path)])
+    assert result["test"]["rmse"] < result["baselines"]["persistence"]["rmse"]
+    assert result["test"]["rmse"] < 1.5 * result["baselines"]["noise_floor"]["rmse"]
+
+
+@pytest.mark.parametrize("dataset", ["airline", "stock", "adding"])
+def test_quick_other_offline_datasets(dataset, tmp_path, run_main):
+    result, run_dir = quick(["--dataset", dataset, "--sequence-length", "20", "--num-samples", "600"], tmp_path,
+                            run_main)
+    expected = {"airline": {"persistence", "seasonal_naive", "mean"}, "stock": {"persistence", "mean"},
+                "adding": {"mean"}}[dataset]
+    assert set(result["baselines"]) == expected and np.isfinite(result["test"]["rmse"])
+
+
+def test_quick_text_writes_bits_per_char_and_samples(tmp_path, run_main):
+    result, run_dir = quick(["--dataset", "text", "--window", "40", "--prompt", "def "], tmp_path, run_main)
+    assert 0 < result["test"]["bits_per_char"] < 8 and "unigram" in result["baselines"]
+    samples = (run_dir / "samples.txt").read_text()
+    assert samples.count("--- temperature") == 3 and "\ndef " in samples
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--window", "0"], "--window must be at least 1"),
+    (["--window", "900"], "--window 900 is too long"),
+    (["--temperature", "0"], "--temperature values must be above 0"),
+    (["--dataset", "adding", "--task", "many-to-many"], "--task many-to-many applies to sine, airline, stock"),
+    (["--units", "0"], "--units must be at least 1"),
+    (["--dataset", "nope"], "invalid choice: 'nope'"),
+])
+def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, tmp_path, run_main):
+    result, _, err = run_main(main, argv + ["--quick", "--output-dir", str(tmp_path)])
+    assert isinstance(result, SystemExit) and result.code == 2
+    assert len(err) == 1 and words in err[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_empty_corpus_is_one_line_exit_2(tmp_path, run_main):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    result, _, err = run_main(main, ["--dataset", "text", "--corpus", str(empty), "--output-dir", str(tmp_path / "o")])
+    assert isinstance(result, SystemExit) and result.code == 2
+    assert len(err) == 1 and "is empty" in err[0] and not (tmp_path / "o").exists()
+
+
+def test_runs_as_a_file_from_inside_the_folder(tmp_path, run_script):
+    completed = run_script(["train.py", "--quick", "--output-dir", str(tmp_path)], cwd=Path(__file__).parents[1] / "rnn")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[-1].startswith("test_mae=") and completed.stderr == ""
