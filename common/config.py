@@ -12,6 +12,7 @@ This module imports only the standard library: flags are checked before TensorFl
 
 import argparse
 import dataclasses
+import datetime
 import logging
 import os
 import re
@@ -71,6 +72,46 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class CellConfig:
+    """Flags of the NumPy cell demonstrations (lstm/scratch.py, gru/scratch.py): a cell and a random sequence."""
+
+    units: int = option(4, "size of the hidden state h (and of the LSTM's cell state c)")
+    input_dim: int = option(3, "features per time step of the random input sequence")
+    sequence_length: int = option(12, "time steps of the random input sequence")
+    seed: int = option(0, "random seed for the weights and the input sequence")
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        require(1 <= self.units <= 1024, f"--units must be between 1 and 1024 (got {self.units})")
+        require(1 <= self.input_dim <= 1024, f"--input-dim must be between 1 and 1024 (got {self.input_dim})")
+        require(1 <= self.sequence_length <= 10_000,
+                f"--sequence-length must be between 1 and 10000 (got {self.sequence_length})")
+        require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def make_run_dir(output_dir: str | Path, arch: str, dataset_name: str) -> Path:
+    """A new folder output_dir/arch/<dataset>-<timestamp>[-n]; an existing folder is never reused.
+
+    Here rather than in common/training.py so that the NumPy-only scratch scripts can make run folders too.
+    """
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path(output_dir) / arch / f"{dataset_name}-{stamp}"
+    candidate, number = base, 1
+    while True:
+        try:
+            candidate.mkdir(parents=True, exist_ok=False)
+            return candidate
+        except FileExistsError:
+            number += 1
+            candidate = base.with_name(f"{base.name}-{number}")
 
 
 def require(condition: bool, message: str) -> None:

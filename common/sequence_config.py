@@ -15,6 +15,7 @@ from common.config import TrainConfig, option, require
 SEQUENCE_DATASETS = ("sine", "airline", "stock", "adding", "imdb", "text")
 FORECASTING = ("sine", "airline", "stock")
 TASKS = ("many-to-one", "many-to-many")
+CELL_NAMES = ("rnn", "lstm", "gru")  # SimpleRNN, LSTM, GRU (common/recurrent.py CELLS, which needs Keras)
 TRANSFORMS = ("none", "difference", "log-difference", "seasonal-log-difference")
 DEFAULT_WINDOW = {"sine": 20, "airline": 3, "stock": 30, "text": 100}
 DEFAULT_TRANSFORM = {"sine": "none", "airline": "seasonal-log-difference", "stock": "log-difference"}
@@ -43,8 +44,8 @@ class SequenceConfig(TrainConfig):
     num_points: int = option(1000, "sine: length of the generated series")
     cycle_length: float = option(50.0, "sine: time steps per period")
     noise: float = option(0.1, "sine: standard deviation of the added Gaussian noise")
-    sequence_length: int = option(50, "adding: time steps per sequence")
-    num_samples: int = option(10000, "adding: number of generated sequences")
+    sequence_length: int = option(50, "adding, tagging: time steps per sequence")
+    num_samples: int = option(10000, "adding, tagging: number of generated sequences")
     vocab_size: int = option(10000, "imdb: keep the most frequent words; the rest become one unknown id")
     max_length: int = option(200, "imdb: words kept per review (the last ones; shorter reviews are padded)")
     corpus: str = option("python-docs", "text: python-docs (embedded), shakespeare (downloaded) or a UTF-8 file")
@@ -99,16 +100,18 @@ def dataset_options(config: SequenceConfig) -> dict:
         "airline": forecasting,
         "stock": forecasting,
         "adding": {"sequence_length": config.sequence_length, "num_samples": config.num_samples},
+        "tagging": {"sequence_length": config.sequence_length, "num_samples": config.num_samples},
         "imdb": {"vocab_size": config.vocab_size, "max_length": config.max_length},
         "text": {"corpus": config.corpus, "window": config.window},
-    }[config.dataset]
+    }.get(config.dataset, {})  # a folder's own data sets (images as rows, say) take no options
 
 
 def model_options(config: SequenceConfig, dataset) -> dict:
     """The keyword arguments of a folder's build_model that come from the flags and the data set."""
     return {"task": dataset.task, "units": config.units, "num_layers": config.layers,
             "input_shape": dataset.input_shape, "num_classes": dataset.num_classes,
-            "many_to_many": config.many_to_many, "vocab_size": dataset.meta.get("vocab_size"),
+            "many_to_many": config.many_to_many or bool(dataset.meta.get("label_per_step")),
+            "vocab_size": dataset.meta.get("vocab_size"),
             "embedding_dim": config.embedding_dim, "dropout_rate": config.dropout,
             "mask_padding": dataset.name == "imdb"}
 

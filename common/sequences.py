@@ -207,21 +207,22 @@ def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarr
 
 
 def sample_characters(predict_next, prompt_ids: np.ndarray, length: int, temperatures: list[float],
-                      context: int, seed: int = 0) -> list[np.ndarray]:
+                      seed: int = 0) -> list[np.ndarray]:
     """Generate `length` ids after the prompt at each temperature, one batch row per temperature.
 
-    predict_next(ids (batch, time)) -> probabilities (batch, vocab) of the next character; at most the last
-    `context` ids are passed (what the network saw in training). Returns the generated ids of each temperature.
+    predict_next(new_ids (batch, time)) -> probabilities (batch, vocab) of the next character given everything fed
+    so far: a stateful model, which keeps what it has read. It gets the prompt first, then one sampled id per row.
+    Returns the generated ids of each temperature.
     """
     rng = np.random.default_rng(seed)
-    rows = np.repeat(np.asarray(prompt_ids, dtype="int32")[None, :], len(temperatures), axis=0)
+    new_ids = np.repeat(np.asarray(prompt_ids, dtype="int32")[None, :], len(temperatures), axis=0)
     generated = np.zeros((len(temperatures), length), dtype="int32")
     for step in range(length):
-        probabilities = predict_next(rows[:, -context:])
+        probabilities = predict_next(new_ids)
         for row, temperature in enumerate(temperatures):
             p = apply_temperature(probabilities[row], temperature)
             generated[row, step] = rng.choice(len(p), p=p)
-        rows = np.concatenate([rows, generated[:, step:step + 1]], axis=1)
+        new_ids = generated[:, step:step + 1]
     return list(generated)
 
 

@@ -11,7 +11,6 @@ A run folder (never overwritten) holds:
 """
 
 import dataclasses
-import datetime
 import json
 import logging
 import sys
@@ -24,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import metrics, plots
-from common.config import TrainConfig, exit_on_bad_input
+from common.config import TrainConfig, exit_on_bad_input, make_run_dir
 from common.datasets import Dataset
 from common.tasks import loss_for_task, metrics_for_task, predicted_classes
 
@@ -54,16 +53,19 @@ Evaluator = Callable[[keras.Model, Dataset, Path], Evaluation]
 
 
 def evaluate_classification(model: keras.Model, dataset: Dataset, run_dir: Path) -> Evaluation:
-    """Accuracy and macro precision/recall/F1 beside the majority-class baseline; confusion matrix plot."""
+    """Accuracy and macro precision/recall/F1 beside the majority-class baseline; confusion matrix plot.
+
+    A label per time step (tagging: y of shape (n, time)) is scored over every step of every test sequence.
+    """
     outputs = model.predict(dataset.x_test, verbose=0)
-    y_pred = predicted_classes(outputs)
-    matrix = metrics.confusion_matrix(dataset.y_test, y_pred, dataset.num_classes)
+    y_test, y_train = dataset.y_test.reshape(-1), dataset.y_train.reshape(-1)
+    y_pred = predicted_classes(outputs.reshape(len(y_test), -1))  # (n, k) or (n * time, k) class probabilities
+    matrix = metrics.confusion_matrix(y_test, y_pred, dataset.num_classes)
     plots.plot_confusion_matrix(matrix, dataset.class_names, run_dir / "plots" / "confusion_matrix.png")
     return Evaluation(
-        test=metrics.classification_metrics(dataset.y_test, y_pred, dataset.num_classes),
-        baselines={"majority_class": metrics.majority_class_baseline(
-            dataset.y_train, dataset.y_test, dataset.num_classes)},
-        details={"per_class": metrics.per_class_report(dataset.y_test, y_pred, dataset.class_names),
+        test=metrics.classification_metrics(y_test, y_pred, dataset.num_classes),
+        baselines={"majority_class": metrics.majority_class_baseline(y_train, y_test, dataset.num_classes)},
+        details={"per_class": metrics.per_class_report(y_test, y_pred, dataset.class_names),
                  "confusion_matrix": matrix.tolist()},
         outputs=outputs,
     )
@@ -105,20 +107,6 @@ def get_strategy() -> tf.distribute.Strategy:
 def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
     optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
     return optimizers[name](learning_rate=learning_rate)
-
-
-def make_run_dir(output_dir: str | Path, arch: str, dataset_name: str) -> Path:
-    """A new folder output_dir/arch/<dataset>-<timestamp>[-n]; an existing folder is never reused."""
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path(output_dir) / arch / f"{dataset_name}-{stamp}"
-    candidate, number = base, 1
-    while True:
-        try:
-            candidate.mkdir(parents=True, exist_ok=False)
-            return candidate
-        except FileExistsError:
-            number += 1
-            candidate = base.with_name(f"{base.name}-{number}")
 
 
 def make_callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:

@@ -24,7 +24,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python gru/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import format_config, option, parse_config, require
+from common.config import CellConfig, format_config, option, parse_config, require
 
 GATES = ("z", "r", "h")  # Keras' order of the three blocks in the kernel, the recurrent kernel and the bias
 SHOWN_STEPS = 8  # the demo prints the gates of this many first steps
@@ -169,25 +169,11 @@ def gru_forward(x: np.ndarray, weights: Sequence[np.ndarray], initial_state: np.
 
 
 @dataclasses.dataclass
-class ScratchConfig:
-    """Settings of the from-scratch demonstration: the size of the cell, its variant and the random sequence."""
+class ScratchConfig(CellConfig):
+    """The shared cell flags (--units, --input-dim, --sequence-length, --seed) and the GRU's variant."""
 
-    units: int = option(4, "size of the hidden state h")
-    input_dim: int = option(3, "features per time step of the random input sequence")
-    sequence_length: int = option(12, "time steps of the random input sequence")
     reset_after: bool = option(True, "apply the reset gate after the recurrent product (Keras' default) or, "
                                      "with --no-reset-after, before it (Cho et al., 2014)")
-    seed: int = option(0, "random seed for the weights and the input sequence")
-
-    def __post_init__(self) -> None:
-        require(1 <= self.units <= 1024, f"--units must be between 1 and 1024 (got {self.units})")
-        require(1 <= self.input_dim <= 1024, f"--input-dim must be between 1 and 1024 (got {self.input_dim})")
-        require(1 <= self.sequence_length <= 10_000,
-                f"--sequence-length must be between 1 and 10000 (got {self.sequence_length})")
-        require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def main(argv: Sequence[str] | None = None) -> dict:

@@ -12,7 +12,6 @@ sigmoid 1 / (1 + exp(-z)) (not hard_sigmoid, which early Keras 2 releases used).
 final states agree. There is no Keras or TensorFlow anywhere in this file.
 """
 
-import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python lstm/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import format_config, option, parse_config, require
+from common.config import CellConfig, format_config, parse_config, require
 
 GATES = ("i", "f", "c", "o")  # Keras' order of the four blocks in the kernel, the recurrent kernel and the bias
 SHOWN_STEPS = 8  # the demo prints the gates of this many first steps
@@ -149,24 +148,7 @@ def lstm_forward(x: np.ndarray, weights: Sequence[np.ndarray],
 # Command line: a random sequence through a freshly initialised cell.
 
 
-@dataclasses.dataclass
-class ScratchConfig:
-    """Settings of the from-scratch demonstration: the size of the cell and of the random sequence."""
-
-    units: int = option(4, "size of the hidden state h and of the cell state c")
-    input_dim: int = option(3, "features per time step of the random input sequence")
-    sequence_length: int = option(12, "time steps of the random input sequence")
-    seed: int = option(0, "random seed for the weights and the input sequence")
-
-    def __post_init__(self) -> None:
-        require(1 <= self.units <= 1024, f"--units must be between 1 and 1024 (got {self.units})")
-        require(1 <= self.input_dim <= 1024, f"--input-dim must be between 1 and 1024 (got {self.input_dim})")
-        require(1 <= self.sequence_length <= 10_000,
-                f"--sequence-length must be between 1 and 10000 (got {self.sequence_length})")
-        require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+ScratchConfig = CellConfig  # --units, --input-dim, --sequence-length, --seed (common/config.py)
 
 
 def main(argv: Sequence[str] | None = None) -> dict:

@@ -15,7 +15,6 @@ functions. There is no Keras or TensorFlow anywhere in this file.
 """
 
 import dataclasses
-import datetime
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python rnn/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import DEFAULT_OUTPUT_DIR, exit_on_bad_input, format_config, option, parse_config, require
+from common.config import (DEFAULT_OUTPUT_DIR, exit_on_bad_input, format_config, make_run_dir, option, parse_config,
+                           require)
 
 PARAMETER_NAMES = ("kernel", "recurrent_kernel", "bias", "readout_kernel", "readout_bias")
 INPUT_FEATURES, BATCH_SIZE = 3, 8  # the demonstration's random sequences: (BATCH_SIZE, sequence_length, 3)
@@ -268,20 +268,6 @@ class ScratchConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-
-def make_run_dir(output_dir: str | Path, arch: str, name: str) -> Path:
-    """A new folder output_dir/arch/<name>-<timestamp>[-n], never an existing one (as common.training, which
-    imports Keras)."""
-    base = Path(output_dir) / arch / f"{name}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-    candidate, number = base, 1
-    while True:
-        try:
-            candidate.mkdir(parents=True, exist_ok=False)
-            return candidate
-        except FileExistsError:
-            number += 1
-            candidate = base.with_name(f"{base.name}-{number}")
 
 
 def main(argv: Sequence[str] | None = None) -> dict:

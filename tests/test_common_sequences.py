@@ -178,8 +178,17 @@ def test_sample_characters_follows_the_predicted_distribution():
     def always_two(ids):  # a "model" certain that the next id is 2
         return np.tile([0.0, 0.0, 1.0], (len(ids), 1))
 
-    samples = sequences.sample_characters(always_two, np.array([1]), length=5, temperatures=[0.5, 1.0], context=3)
-    assert [s.tolist() for s in samples] == [[2] * 5, [2] * 5]
+    fed = []
+
+    def always_two_after_recording(new_ids):
+        fed.append(new_ids.tolist())
+        return always_two(new_ids)
+
+    samples = sequences.sample_characters(always_two_after_recording, np.array([1, 4]), length=3,
+                                          temperatures=[0.5, 1.0])
+    assert [s.tolist() for s in samples] == [[2] * 3, [2] * 3]
+    # The prompt goes in once, then only each row's newest character: the model keeps its own state.
+    assert fed == [[[1, 4], [1, 4]], [[2], [2]], [[2], [2]]]
 
 
 def test_text_dataset_python_docs_split_and_baseline():

@@ -67,26 +67,24 @@ def test_quick_imdb_with_a_patched_download(tmp_path, run_main, monkeypatch):
     assert saved["max_length"] == 40 and saved["vocab_size"] == 60
 
 
-def test_offline_imdb_is_one_line_exit_2(tmp_path, run_main, monkeypatch):
+def test_offline_imdb_is_one_line_exit_2(assert_bad_input, monkeypatch):
     def no_network(**_):
         raise Exception("URL fetch failure on https://example.invalid/imdb.npz")
 
     monkeypatch.setattr(keras.datasets.imdb, "load_data", no_network)
-    result, _, err = run_main(main, ["--dataset", "imdb", "--output-dir", str(tmp_path)])
-    assert isinstance(result, SystemExit) and result.code == 2
-    assert len(err) == 1 and "'imdb'" in err[0] and "--dataset text" in err[0]
-    assert list(tmp_path.iterdir()) == []
+    assert_bad_input(main, ["--dataset", "imdb"], "could not download dataset 'imdb'")
+    assert_bad_input(main, ["--dataset", "imdb"], "use an embedded dataset such as --dataset text")
 
 
-def test_offline_shakespeare_is_one_line_exit_2(tmp_path, run_main, monkeypatch):
+def test_offline_shakespeare_is_one_line_exit_2(assert_bad_input, monkeypatch):
     def no_network(*args, **kwargs):
         raise Exception("URL fetch failure: no network")
 
     monkeypatch.setattr(keras.utils, "get_file", no_network)
-    result, _, err = run_main(main, ["--dataset", "text", "--corpus", "shakespeare", "--output-dir", str(tmp_path)])
-    assert isinstance(result, SystemExit) and result.code == 2
-    assert len(err) == 1 and "shakespeare" in err[0] and "--corpus python-docs" in err[0]
-    assert list(tmp_path.iterdir()) == []
+    assert_bad_input(main, ["--dataset", "text", "--corpus", "shakespeare"],
+                     "could not download the shakespeare corpus")
+    assert_bad_input(main, ["--dataset", "text", "--corpus", "shakespeare"],
+                     "without a network use --corpus python-docs")
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -94,8 +92,5 @@ def test_offline_shakespeare_is_one_line_exit_2(tmp_path, run_main, monkeypatch)
     (["--dataset", "sine", "--transform", "seasonal-log-difference"], "needs a seasonal series"),
     (["--transform", "squared"], "invalid choice: 'squared'"),
 ])
-def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, tmp_path, run_main):
-    result, _, err = run_main(main, argv + ["--quick", "--output-dir", str(tmp_path)])
-    assert isinstance(result, SystemExit) and result.code == 2
-    assert len(err) == 1 and words in err[0]
-    assert list(tmp_path.iterdir()) == []
+def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, assert_bad_input):
+    assert_bad_input(main, argv, words)

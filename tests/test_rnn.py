@@ -112,22 +112,18 @@ def test_quick_text_writes_bits_per_char_and_samples(tmp_path, run_main):
     (["--units", "0"], "--units must be at least 1"),
     (["--dataset", "nope"], "invalid choice: 'nope'"),
 ])
-def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, tmp_path, run_main):
-    result, _, err = run_main(main, argv + ["--quick", "--output-dir", str(tmp_path)])
-    assert isinstance(result, SystemExit) and result.code == 2
-    assert len(err) == 1 and words in err[0]
-    assert list(tmp_path.iterdir()) == []
+def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, assert_bad_input):
+    assert_bad_input(main, argv, words)
 
 
-def test_empty_corpus_is_one_line_exit_2(tmp_path, run_main):
+def test_empty_corpus_is_one_line_exit_2(tmp_path, assert_bad_input):
     empty = tmp_path / "empty.txt"
     empty.write_text("")
-    result, _, err = run_main(main, ["--dataset", "text", "--corpus", str(empty), "--output-dir", str(tmp_path / "o")])
-    assert isinstance(result, SystemExit) and result.code == 2
-    assert len(err) == 1 and "is empty" in err[0] and not (tmp_path / "o").exists()
+    assert_bad_input(main, ["--dataset", "text", "--corpus", str(empty)], "is empty")
 
 
 def test_runs_as_a_file_from_inside_the_folder(tmp_path, run_script):
-    completed = run_script(["train.py", "--quick", "--output-dir", str(tmp_path)], cwd=Path(__file__).parents[1] / "rnn")
+    rnn_folder = Path(__file__).parents[1] / "rnn"
+    completed = run_script(["train.py", "--quick", "--output-dir", str(tmp_path)], cwd=rnn_folder)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines()[-1].startswith("test_mae=") and completed.stderr == ""

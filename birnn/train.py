@@ -1,0 +1,82 @@
+"""Train a bidirectional recurrent network and save a run folder; --compare also trains the one-directional twin.
+
+    python -m birnn.train                                 # tagging: a label per step that needs both directions
+    python -m birnn.train --compare                       # and the forward-only model, same data, seed and budget
+    python -m birnn.train --no-bidirectional              # the forward-only model alone
+    python -m birnn.train --merge-mode sum --cell lstm    # how the two directions are combined, which cell
+    python -m birnn.train --dataset mnist5k --units 64    # digits read row by row (top-down and bottom-up)
+    python -m birnn.train --quick                         # a few seconds, to check that everything works
+"""
+
+import dataclasses
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file (python birnn/train.py): make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from birnn.dataset import DATASETS, load_dataset
+from common.config import (exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow, require,
+                           setup_logging)
+from common.sequence_config import CELL_NAMES, SequenceConfig, dataset_options, evaluator_options, model_options
+
+MERGE_MODES = ("concat", "sum", "ave", "mul")
+
+
+@dataclasses.dataclass
+class BirnnConfig(SequenceConfig):
+    # Shared fields keep their meaning here and change only their default.
+    dataset: str = option("tagging", "dataset", choices=tuple(DATASETS))
+    epochs: int = option(60, "maximum number of passes over the training data (early stopping may end sooner)")
+    batch_size: int = option(64, "examples per gradient step")
+    learning_rate: float = option(3e-3, "optimizer step size")
+    patience: int = option(8, "epochs without validation improvement before stopping early")
+    sequence_length: int = option(20, "adding, tagging: time steps per sequence")
+    num_samples: int = option(5000, "adding, tagging: number of generated sequences")
+    cell: str = option("gru", "recurrent cell read in each direction: SimpleRNN, LSTM or GRU", choices=CELL_NAMES)
+    merge_mode: str = option("concat", "how the two directions' states are combined", choices=MERGE_MODES)
+    bidirectional: bool = option(True, "read the sequence both ways; --no-bidirectional trains the forward-only "
+                                       "model alone")
+    compare: bool = option(False, "also train the forward-only model on the same data, seed and budget")
+
+    def validate(self) -> None:
+        super().validate()
+        # Reading backwards needs the whole sequence at prediction time: a forecast made at every step would see
+        # the very values it is asked to predict.
+        require(self.task == "many-to-one" or not self.bidirectional, "--task many-to-many is not allowed for a bidirectional forecast: the "
+                                            "backward direction would read the future values it has to predict")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    config = parse_config(BirnnConfig, argv, description=__doc__)
+    setup_logging(config.verbose)
+    print(format_config(config))
+
+    # TensorFlow loads only now, after the flags were checked, so that a mistyped flag is answered at once.
+    quiet_tensorflow(config.verbose)
+    from birnn.model import build_model
+    from common.sequence_evaluation import sequence_evaluator
+    from common.training import train_and_evaluate, write_json
+
+    with exit_on_bad_input():
+        dataset = load_dataset(config.dataset, **dataset_options(config))
+    evaluate = sequence_evaluator(dataset, **evaluator_options(config))
+
+    def builder(bidirectional: bool):
+        return lambda: build_model(cell=config.cell, merge_mode=config.merge_mode, bidirectional=bidirectional,
+                                   **model_options(config, dataset))
+
+    result = train_and_evaluate(config, dataset, builder(config.bidirectional),
+                                arch="birnn" if config.bidirectional else "birnn/forward_only", evaluate=evaluate)
+    if config.compare and config.bidirectional:
+        forward = train_and_evaluate(config, dataset, builder(False), arch="birnn/forward_only", evaluate=evaluate)
+        result["forward_only"] = {key: forward[key] for key in ("test", "params", "train_seconds", "run_dir")}
+        saved = {key: value for key, value in result.items() if key not in ("run_dir", "history", "summary")}
+        write_json(Path(result["run_dir"]) / "metrics.json", saved)  # the comparison stays with the run
+        print(f"forward-only: {forward['summary']}")
+    print(result["summary"])
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Deep (stacked) recurrent networks: model builders, data, training, and the adding-problem comparison."""
