@@ -48,7 +48,7 @@ class CompareConfig(TrainConfig):
     lengths: str = option("10,50,100,200", "sequence lengths T, comma-separated")
     models: str = option("rnn,lstm,gru,lstm-2", "models: rnn, lstm, gru, and -N for N stacked layers (lstm-2)")
     units: int = option(32, "hidden units of each recurrent layer, the same for every model")
-    num_samples: int = option(4000, "generated sequences per length (65% train, 15% validation, 20% test)")
+    num_samples: int = option(10000, "generated sequences per length (65% train, 15% validation, 20% test)")
 
     def validate(self) -> None:
         super().validate()
