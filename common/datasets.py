@@ -101,20 +101,24 @@ def load_mnist5k() -> tuple[np.ndarray, np.ndarray]:
     return images.reshape(-1, 28, 28).astype("float32"), labels.astype("int64")
 
 
+def download_failure(what: str, error: Exception, advice: str) -> DatasetUnavailableError:
+    """The one-line error for a download that failed: what, the Keras cache it was going to, why, what to do offline."""
+    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"  # where Keras keeps downloads
+    reason = " ".join(str(error).split())[:160] or type(error).__name__
+    return DatasetUnavailableError(
+        f"could not download {what} into the Keras cache {cache} ({reason}); without a network {advice}")
+
+
 def download_keras_dataset(name: str, alternative: str, **load_options) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """`keras.datasets.<name>.load_data(**load_options)`, or a `DatasetUnavailableError` naming the cache and an
     offline option."""
     import keras
 
-    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"  # where Keras keeps downloads
     try:
         return getattr(keras.datasets, name).load_data(**load_options)
     except Exception as error:  # urllib, HTTP and file errors all mean the same thing to the user here
-        reason = " ".join(str(error).split())[:160] or type(error).__name__
-        raise DatasetUnavailableError(
-            f"could not download dataset '{name}' into the Keras cache {cache} ({reason}); "
-            f"without a network use an embedded dataset such as --dataset {alternative}"
-        ) from None
+        raise download_failure(f"dataset '{name}'", error,
+                               f"use an embedded dataset such as --dataset {alternative}") from None
 
 
 LoaderFunction = Callable[..., Dataset]

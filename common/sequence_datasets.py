@@ -9,13 +9,12 @@ airline (data/airline_passengers.csv), stock (matplotlib's sample data), adding,
 (scikit-learn), text python-docs (Python's own help topics). Downloaded: imdb, text shakespeare.
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from common.config import REPO_ROOT
-from common.datasets import (DIGIT_NAMES, DIGITS_SOURCE, MNIST5K_SOURCE, SPLIT_SEED, Dataset, DatasetUnavailableError,
+from common.datasets import (DIGIT_NAMES, DIGITS_SOURCE, MNIST5K_SOURCE, SPLIT_SEED, Dataset, download_failure,
                              download_keras_dataset, image_classification_dataset, load_mnist5k, split_three_ways)
 from common.sequences import (CharVocabulary, Standardizer, chunk_text, make_windows,
                               split_in_time, transform_lag, transform_series)
@@ -193,14 +192,11 @@ def read_corpus(corpus: str) -> tuple[str, str]:
 def read_shakespeare() -> str:
     import keras
 
-    cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
     try:
         return Path(keras.utils.get_file("shakespeare.txt", SHAKESPEARE_URL)).read_text(encoding="utf-8")
     except Exception as error:  # no network, server down, partial file: the same message to the user
-        reason = " ".join(str(error).split())[:160] or type(error).__name__
-        raise DatasetUnavailableError(
-            f"could not download the shakespeare corpus into the Keras cache {cache} ({reason}); without a network "
-            f"use --corpus python-docs or --corpus PATH to a UTF-8 text file") from None
+        raise download_failure("the shakespeare corpus", error,
+                               "use --corpus python-docs or --corpus PATH to a UTF-8 text file") from None
 
 
 def load_text(corpus: str = "python-docs", window: int = 100) -> Dataset:
