@@ -1,6 +1,6 @@
 """The few functions every recurrent model here is built from; a folder passes in its own recurrent layer.
 
-    def recurrent_layer(units, return_sequences, name):             # rnn/model.py
+    def recurrent_layer(units, return_sequences, name):             # what cell_layer("rnn") returns
         return layers.SimpleRNN(units, return_sequences=return_sequences, name=name)
     model = build_recurrent_model(recurrent_layer, input_shape=(20, 1), task="regression", units=32)
 

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-TRANSFORMS = ("none", "difference", "log-difference", "seasonal-log-difference")
+from common.sequence_config import TRANSFORMS  # the flag's choices; that module is standard library only
 
 
 # ----------------------------------------------------------------------------------------------------------------

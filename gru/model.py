@@ -10,17 +10,14 @@ The cell, at every time step t, with the same weights at every step (parameter s
 """
 
 import keras
-from keras import layers
 
-from common.recurrent import build_recurrent_model
-
-
-def recurrent_layer(units: int, return_sequences: bool, name: str) -> layers.Layer:
-    """One GRU layer: every hidden state (batch, time, units) or only the last (batch, units)."""
-    return layers.GRU(units, return_sequences=return_sequences, name=name)
+from common.recurrent import build_recurrent_model, cell_layer
 
 
 def build_model(task: str, units: int = 32, num_layers: int = 1, **options) -> keras.Model:
-    """A GRU network; options are those of common.recurrent.build_recurrent_model (input_shape, vocab_size,
-    num_classes, many_to_many, embedding_dim, dropout_rate, mask_padding)."""
-    return build_recurrent_model(recurrent_layer, task, units, num_layers, name="gru_model", **options)
+    """A network of num_layers keras.layers.GRU layers of `units` each.
+
+    options are those of common.recurrent.build_recurrent_model (input_shape, vocab_size, num_classes, many_to_many,
+    embedding_dim, dropout_rate, mask_padding).
+    """
+    return build_recurrent_model(cell_layer("gru"), task, units, num_layers, name="gru_model", **options)
