@@ -215,7 +215,9 @@ def quiet_tensorflow(verbose: bool) -> None:
     """
     if verbose or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
         return
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    # 3 hides C++ errors too: a masked GRU/LSTM logs "oneDNN supports DT_BOOL only on platforms with AVX-512" as an
+    # error although it only falls back to another kernel. Python exceptions are not affected; --verbose shows all.
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     sys.stderr.flush()
     saved_stderr, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:

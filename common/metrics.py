@@ -57,9 +57,11 @@ def mean_baseline(y_train: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
 def format_comparison(test: dict[str, float], baselines: dict[str, dict[str, float]]) -> str:
     """A small table: one row per metric, the model's score beside each baseline's."""
     names = list(baselines)
-    header = f"{'metric':<16}{'model':>10}" + "".join(f"{name:>18}" for name in names)
+    widths = [max(18, len(name) + 2) for name in names]
+    first = max([16] + [len(metric) + 2 for metric in test])
+    header = f"{'metric':<{first}}{'model':>10}" + "".join(f"{name:>{width}}" for name, width in zip(names, widths))
     rows = [header]
     for metric, value in test.items():
-        cells = "".join(f"{baselines[name].get(metric, float('nan')):>18.4f}" for name in names)
-        rows.append(f"{metric:<16}{value:>10.4f}{cells}")
+        cells = "".join(f"{baselines[name].get(metric, float('nan')):>{width}.4f}" for name, width in zip(names, widths))
+        rows.append(f"{metric:<{first}}{value:>10.4f}{cells}")
     return "\n".join(rows)

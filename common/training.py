@@ -25,7 +25,7 @@ import tensorflow as tf
 from common import metrics, plots
 from common.config import TrainConfig, exit_on_bad_input, make_run_dir
 from common.datasets import Dataset
-from common.tasks import loss_for_task, metrics_for_task, predicted_classes
+from common.tasks import fit_arrays, loss_for_task, metrics_for_task, predicted_classes
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,8 @@ def train_and_evaluate(config: TrainConfig, dataset: Dataset, build_model: Calla
         model.summary(print_fn=lambda line, **_: summary_file.write(line + "\n"))
 
     start = time.perf_counter()
-    history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
+    x_train, y_train = fit_arrays(dataset.task, dataset.x_train, dataset.y_train)
+    history = model.fit(x_train, y_train, validation_data=fit_arrays(dataset.task, dataset.x_val, dataset.y_val),
                         epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
                         verbose=1 if sys.stdout.isatty() else 2)
     train_seconds = time.perf_counter() - start

@@ -1,0 +1,116 @@
+"""How a sequence-to-sequence model is scored on the test split: it decodes on its own, and is compared word for word.
+
+    evaluate = seq2seq_evaluator(beam_width=1, num_heatmaps=4)
+    result = train_and_evaluate(config, dataset, build, arch="attention", evaluate=evaluate)
+
+exact_match: share of test sources whose whole output equals the target.
+token_accuracy: share of target positions (each token and the final <end>) where the output has the same token at the
+same place; an output that stops early or runs on loses the positions it gets wrong.
+Baseline: positional_majority, which writes at every position the token most often found there in the training
+targets (for dates "19..-..-.." style guesses); it needs no input at all, so any model worth training beats it.
+The real comparison, the same network without attention, is `python -m attention.compare`.
+
+Files: predictions.txt (source, target, output, ok for every test pair), plots/attention_<i>.png for the first test
+pairs (not for --attention none, which has no weights), vocabulary.json (to turn text into ids for a saved model).
+"""
+
+from collections import Counter
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from attention.dataset import END, join
+from attention.model import beam_search, greedy_decode
+from common import plots
+from common.datasets import Dataset
+from common.training import Evaluation, Evaluator, write_json
+
+
+def score_outputs(outputs: list[list[str]], targets: list[list[str]]) -> dict[str, float]:
+    """exact_match and token_accuracy of output token lists against target token lists (both without <end>)."""
+    if len(outputs) != len(targets) or not targets:
+        raise ValueError(f"need as many outputs as targets, at least one (got {len(outputs)} and {len(targets)})")
+    exact = sum(output == target for output, target in zip(outputs, targets))
+    right = total = 0
+    for output, target in zip(outputs, targets):
+        output, target = output + [END], target + [END]  # stopping at the right place counts as a token
+        right += sum(i < len(output) and output[i] == token for i, token in enumerate(target))
+        total += len(target)
+    return {"exact_match": exact / len(targets), "token_accuracy": right / total}
+
+
+def positional_majority(train_targets: list[list[str]]) -> list[str]:
+    """The most frequent token at each position of the training targets (<end> included), up to the first <end>."""
+    padded = [target + [END] for target in train_targets]
+    guess = []
+    for position in range(max(map(len, padded))):
+        token = Counter(target[position] for target in padded if position < len(target)).most_common(1)[0][0]
+        if token == END:
+            break
+        guess.append(token)
+    return guess
+
+
+def by_source_length(sources: list[list[str]], outputs: list[list[str]], targets: list[list[str]]) -> list[dict]:
+    """exact_match and token_accuracy for each source length found in the test split (for compare.py)."""
+    rows = []
+    for length in sorted({len(source) for source in sources}):
+        chosen = [i for i, source in enumerate(sources) if len(source) == length]
+        scores = score_outputs([outputs[i] for i in chosen], [targets[i] for i in chosen])
+        rows.append({"source_length": length, "count": len(chosen), **scores})
+    return rows
+
+
+def decode(model: keras.Model, source: np.ndarray, max_length: int, beam_width: int = 1):
+    """(ids (n, max_length), attention weights (n, max_length, S)): greedy for width 1, else beam search."""
+    if beam_width == 1:
+        return greedy_decode(model, source, max_length)
+    return beam_search(model, source, max_length, beam_width)
+
+
+def write_predictions(path: Path, sources: list[str], targets: list[str], outputs: list[str]) -> None:
+    lines = ["source\ttarget\toutput\tok"]
+    lines += [f"{source}\t{target}\t{output}\t{'yes' if output == target else 'NO'}"
+              for source, target, output in zip(sources, targets, outputs)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def seq2seq_evaluator(beam_width: int = 1, num_heatmaps: int = 4, batch_size: int = 512) -> Evaluator:
+    """An evaluator for common.training.train_and_evaluate (see the module docstring)."""
+
+    def evaluate(model: keras.Model, dataset: Dataset, run_dir: Path) -> Evaluation:
+        meta = dataset.meta
+        source_vocabulary, target_vocabulary, mode = meta["source_vocabulary"], meta["target_vocabulary"], meta["tokens"]
+        max_length = dataset.y_test.shape[1] - 1  # every target token and <end>
+        parts = [decode(model, dataset.x_test[i:i + batch_size], max_length, beam_width)
+                 for i in range(0, len(dataset.x_test), batch_size)]
+        ids = np.concatenate([part[0] for part in parts])
+        weights = np.concatenate([part[1] for part in parts])
+        outputs = [target_vocabulary.decode(row) for row in ids]
+        targets = [target_vocabulary.decode(row) for row in dataset.y_test]
+        sources = [source_vocabulary.decode(row) for row in dataset.x_test]
+        train_targets = [target_vocabulary.decode(row) for row in dataset.y_train]
+        guess = positional_majority(train_targets)
+
+        # The raw test text: unknown tokens shown as they were written, not as <unk>.
+        text_pairs = meta["pairs"]["test"][:len(outputs)]
+        write_predictions(run_dir / "predictions.txt", [pair[0] for pair in text_pairs],
+                          [pair[1] for pair in text_pairs], [join(output, mode) for output in outputs])
+        write_json(run_dir / "vocabulary.json", {"tokens": mode, "source": source_vocabulary.tokens,
+                                                 "target": target_vocabulary.tokens})
+        attentive = bool(weights.any())
+        for i in range(min(num_heatmaps, len(outputs)) if attentive else 0):
+            shown_output = outputs[i] + [END] if len(outputs[i]) < max_length else outputs[i]
+            plots.plot_attention(weights[i], sources[i], shown_output, run_dir / "plots" / f"attention_{i}.png",
+                                 title=f"{join(outputs[i], mode)!r} ({'right' if outputs[i] == targets[i] else 'wrong'})")
+        return Evaluation(
+            test=score_outputs(outputs, targets),
+            baselines={"positional_majority": score_outputs([guess] * len(targets), targets)},
+            details={"decoding": "greedy" if beam_width == 1 else f"beam search, width {beam_width}",
+                     "by_source_length": by_source_length(sources, outputs, targets),
+                     "examples": [{"source": pair[0], "target": pair[1], "output": join(output, mode)}
+                                  for pair, output in zip(text_pairs[:5], outputs[:5])]},
+            outputs=ids)
+
+    return evaluate

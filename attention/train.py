@@ -1,0 +1,116 @@
+"""Train an encoder-decoder with attention on a sequence-to-sequence task and save a run folder.
+
+    python -m attention.train                                  # human-written dates -> ISO, Bahdanau attention
+    python -m attention.train --attention luong-general        # Luong: look after the step, multiplicative score
+    python -m attention.train --attention none                 # the plain encoder-decoder, one fixed context vector
+    python -m attention.train --dataset reverse --max-length 30
+    python -m attention.train --pairs fra.txt --tokens word    # your own source<TAB>target file
+    python -m attention.train --beam-width 4                   # decode the test split with beam search
+    python -m attention.train --quick                          # a few seconds, to check that everything works
+
+Besides the usual run folder: predictions.txt (every test pair with the model's output) and plots/attention_<i>.png,
+where the decoder looked while writing each output token.
+"""
+
+import dataclasses
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file (python attention/train.py): make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from attention.dataset import DATASETS, TOKEN_MODES
+from common.config import (TrainConfig, exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow,
+                           require, setup_logging)
+
+ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "luong-concat")  # attention/model.py (needs Keras)
+CELLS = ("gru", "lstm")
+
+
+@dataclasses.dataclass
+class AttentionConfig(TrainConfig):
+    dataset: str = option("dates", "generated dataset (ignored with --pairs)", choices=tuple(DATASETS))
+    epochs: int = option(20, "maximum number of passes over the training data (early stopping may end sooner)")
+    batch_size: int = option(64, "examples per gradient step")
+    learning_rate: float = option(3e-3, "optimizer step size")
+    patience: int = option(5, "epochs without validation improvement before stopping early")
+    reduce_lr_patience: int = option(2, "halve the learning rate after this many epochs without validation "
+                                        "improvement (0: keep it fixed)")
+    pairs: str | None = option(None, "a UTF-8 file of source<TAB>target lines to train on instead (e.g. an Anki "
+                                     "sentence list)")
+    tokens: str = option("char", "--pairs: split each side into characters or whitespace-separated words",
+                         choices=TOKEN_MODES)
+    num_samples: int = option(10000, "dates, reverse: number of generated pairs")
+    min_length: int = option(5, "reverse: shortest string")
+    max_length: int = option(15, "reverse: longest string")
+    attention: str = option("bahdanau", "none (plain encoder-decoder), bahdanau (additive, before the decoder "
+                                        "step) or luong-dot / luong-general / luong-concat (after the step)",
+                            choices=ATTENTIONS)
+    cell: str = option("gru", "recurrent cell of encoder and decoder", choices=CELLS)
+    units: int = option(64, "units of the encoder (per direction) and of the decoder")
+    embedding_dim: int = option(32, "length of the learned vector for each token")
+    attention_units: int | None = option(None, "bahdanau, luong-concat: size of the score's hidden layer "
+                                               "(default: --units)")
+    bidirectional_encoder: bool = option(False, "read the source both ways (the decoder gets twice the units)")
+    beam_width: int = option(1, "decode the test split keeping this many candidates (1: greedy)")
+    num_heatmaps: int = option(4, "attention pictures saved, one per test pair")
+
+    def validate(self) -> None:
+        super().validate()
+        require(self.num_samples >= 10, f"--num-samples must be at least 10 (got {self.num_samples})")
+        require(1 <= self.min_length <= self.max_length,
+                f"--min-length must be at least 1 and at most --max-length (got {self.min_length} and "
+                f"{self.max_length})")
+        require(self.units >= 1, f"--units must be at least 1 (got {self.units})")
+        require(self.embedding_dim >= 1, f"--embedding-dim must be at least 1 (got {self.embedding_dim})")
+        require(self.attention_units is None or self.attention_units >= 1,
+                f"--attention-units must be at least 1 (got {self.attention_units})")
+        require(self.beam_width >= 1, f"--beam-width must be at least 1 (got {self.beam_width})")
+        require(self.num_heatmaps >= 0, f"--num-heatmaps must be 0 or more (got {self.num_heatmaps})")
+        require(self.pairs is not None or self.tokens == "char",
+                "--tokens word needs --pairs; the generated datasets are character-level")
+
+    def dataset_options(self) -> dict:
+        """The keyword arguments of attention.dataset.load_dataset."""
+        if self.pairs is not None:
+            return {"pairs": self.pairs, "tokens": self.tokens}
+        options = {"num_samples": self.num_samples}
+        if self.dataset == "reverse":
+            options.update(min_length=self.min_length, max_length=self.max_length)
+        return {"name": self.dataset, **options}
+
+
+def model_builder(config: AttentionConfig, dataset):
+    """A function building the model the flags describe for this dataset (what train_and_evaluate calls)."""
+    from attention.model import build_model
+
+    return lambda: build_model(
+        source_vocabulary_size=len(dataset.meta["source_vocabulary"]), target_vocabulary_size=dataset.num_classes,
+        target_length=dataset.y_train.shape[1] - 1, attention=config.attention, cell=config.cell,
+        units=config.units, embedding_dim=config.embedding_dim, bidirectional_encoder=config.bidirectional_encoder,
+        attention_units=config.attention_units)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    config = parse_config(AttentionConfig, argv, description=__doc__)
+    setup_logging(config.verbose)
+    print(format_config(config))
+
+    # TensorFlow loads only now, after the flags were checked, so that a mistyped flag is answered at once.
+    quiet_tensorflow(config.verbose)
+    from attention.dataset import load_dataset
+    from attention.evaluation import seq2seq_evaluator
+    from common.training import train_and_evaluate
+
+    with exit_on_bad_input():
+        dataset = load_dataset(**config.dataset_options())
+    result = train_and_evaluate(config, dataset, model_builder(config, dataset), arch=f"attention/{config.attention}",
+                                evaluate=seq2seq_evaluator(config.beam_width, config.num_heatmaps))
+    for example in result["examples"]:
+        print(f"  {example['source']!r} -> {example['output']!r} (target {example['target']!r})")
+    print(result["summary"])
+    return result
+
+
+if __name__ == "__main__":
+    main()
