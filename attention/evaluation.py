@@ -21,6 +21,7 @@ import keras
 import numpy as np
 
 from attention.dataset import END, join
+from attention.model import END as END_ID
 from attention.model import beam_search, greedy_decode
 from common import plots
 from common.datasets import Dataset
@@ -38,6 +39,13 @@ def score_outputs(outputs: list[list[str]], targets: list[list[str]]) -> dict[st
         right += sum(i < len(output) and output[i] == token for i, token in enumerate(target))
         total += len(target)
     return {"exact_match": exact / len(targets), "token_accuracy": right / total}
+
+
+def output_tokens(ids, vocabulary) -> list[str]:
+    """The tokens a decoder wrote, up to its <end>. Unlike vocabulary.decode nothing is skipped: a <pad> or <start>
+    the model wrote counts against it, and each token lines up with its row of attention weights."""
+    tokens = [vocabulary.tokens[int(token_id)] for token_id in ids]
+    return tokens[:tokens.index(END)] if END in tokens else tokens
 
 
 def positional_majority(train_targets: list[list[str]]) -> list[str]:
@@ -69,10 +77,11 @@ def decode(model: keras.Model, source: np.ndarray, max_length: int, beam_width: 
     return beam_search(model, source, max_length, beam_width)
 
 
-def write_predictions(path: Path, sources: list[str], targets: list[str], outputs: list[str]) -> None:
+def write_predictions(path: Path, sources: list[str], targets: list[str], outputs: list[str],
+                      correct: list[bool]) -> None:
     lines = ["source\ttarget\toutput\tok"]
-    lines += [f"{source}\t{target}\t{output}\t{'yes' if output == target else 'NO'}"
-              for source, target, output in zip(sources, targets, outputs)]
+    lines += [f"{source}\t{target}\t{output}\t{'yes' if right else 'NO'}"
+              for source, target, output, right in zip(sources, targets, outputs, correct)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -87,7 +96,7 @@ def seq2seq_evaluator(beam_width: int = 1, num_heatmaps: int = 4, batch_size: in
                  for i in range(0, len(dataset.x_test), batch_size)]
         ids = np.concatenate([part[0] for part in parts])
         weights = np.concatenate([part[1] for part in parts])
-        outputs = [target_vocabulary.decode(row) for row in ids]
+        outputs = [output_tokens(row, target_vocabulary) for row in ids]
         targets = [target_vocabulary.decode(row) for row in dataset.y_test]
         sources = [source_vocabulary.decode(row) for row in dataset.x_test]
         train_targets = [target_vocabulary.decode(row) for row in dataset.y_train]
@@ -96,14 +105,15 @@ def seq2seq_evaluator(beam_width: int = 1, num_heatmaps: int = 4, batch_size: in
         # The raw test text: unknown tokens shown as they were written, not as <unk>.
         text_pairs = meta["pairs"]["test"][:len(outputs)]
         write_predictions(run_dir / "predictions.txt", [pair[0] for pair in text_pairs],
-                          [pair[1] for pair in text_pairs], [join(output, mode) for output in outputs])
+                          [pair[1] for pair in text_pairs], [join(output, mode) for output in outputs],
+                          [output == target for output, target in zip(outputs, targets)])
         write_json(run_dir / "vocabulary.json", {"tokens": mode, "source": source_vocabulary.tokens,
                                                  "target": target_vocabulary.tokens})
         attentive = bool(weights.any())
         for i in range(min(num_heatmaps, len(outputs)) if attentive else 0):
-            shown_output = outputs[i] + [END] if len(outputs[i]) < max_length else outputs[i]
+            shown_output = outputs[i] + [END] if END_ID in ids[i] else outputs[i]  # <end> has its weights too
             plots.plot_attention(weights[i], sources[i], shown_output, run_dir / "plots" / f"attention_{i}.png",
-                                 title=f"{join(outputs[i], mode)!r} ({'right' if outputs[i] == targets[i] else 'wrong'})")
+                                 title=f"output {join(outputs[i], mode)!r}, target {join(targets[i], mode)!r}")
         return Evaluation(
             test=score_outputs(outputs, targets),
             baselines={"positional_majority": score_outputs([guess] * len(targets), targets)},

@@ -36,6 +36,8 @@ class AttentionConfig(TrainConfig):
     patience: int = option(5, "epochs without validation improvement before stopping early")
     reduce_lr_patience: int = option(2, "halve the learning rate after this many epochs without validation "
                                         "improvement (0: keep it fixed)")
+    clip_norm: float = option(1.0, "scale each gradient step down to at most this norm: without it, long sources can "
+                                   "throw training off in one step (0: no clipping)")
     pairs: str | None = option(None, "a UTF-8 file of source<TAB>target lines to train on instead (e.g. an Anki "
                                      "sentence list)")
     tokens: str = option("char", "--pairs: split each side into characters or whitespace-separated words",

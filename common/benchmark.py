@@ -109,6 +109,15 @@ BENCHMARKS: dict[str, list[Row]] = {
         # The same network reading forward only, on the same data, seeds and budget.
         Row("birnn.train", ("--no-bidirectional",), "accuracy", baseline="majority_class"),
     ],
+    "attention": [
+        Row("attention.train", (), "exact_match", target=0.99),
+        Row("attention.train", ("--attention", "luong-general"), "exact_match", target=0.99),
+        # The same encoder-decoder without attention: one fixed context vector.
+        Row("attention.train", ("--attention", "none"), "exact_match"),
+        Row("attention.train", ("--attention", "luong-dot"), "exact_match", seeds=(0,)),
+        Row("attention.train", ("--attention", "luong-concat"), "exact_match", seeds=(0,)),
+        Row("attention.train", ("--beam-width", "4"), "exact_match", seeds=(0,)),
+    ],
 }
 
 

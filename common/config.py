@@ -46,6 +46,8 @@ class TrainConfig:
     patience: int = option(10, "epochs without validation improvement before stopping early")
     reduce_lr_patience: int = option(0, "halve the learning rate after this many epochs without validation "
                                         "improvement (0: keep it fixed)")
+    clip_norm: float = option(0.0, "scale each gradient step down to at most this norm, against the sudden "
+                                   "jumps recurrent networks can take (0: no clipping)")
     output_dir: str = option(str(DEFAULT_OUTPUT_DIR), "folder under which each run writes a new run folder")
     quick: bool = option(False, "seconds-long run on a small slice of the data, for tests and a first look")
     verbose: bool = option(False, "show TensorFlow's start-up messages and debug logging")
@@ -66,6 +68,7 @@ class TrainConfig:
         require(self.patience >= 0, f"--patience must be 0 or more (got {self.patience})")
         require(self.reduce_lr_patience >= 0,
                 f"--reduce-lr-patience must be 0 or more (got {self.reduce_lr_patience})")
+        require(self.clip_norm >= 0, f"--clip-norm must be 0 or more (got {self.clip_norm})")
         require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
         output = Path(self.output_dir)
         require(not output.exists() or output.is_dir(), f"--output-dir {output} exists and is not a folder")

@@ -104,9 +104,10 @@ def get_strategy() -> tf.distribute.Strategy:
     return tf.distribute.get_strategy()
 
 
-def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+def make_optimizer(name: str, learning_rate: float, clip_norm: float = 0.0) -> keras.optimizers.Optimizer:
+    """The optimizer; clip_norm > 0 rescales every step whose gradient (all weights together) is longer than it."""
     optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
-    return optimizers[name](learning_rate=learning_rate)
+    return optimizers[name](learning_rate=learning_rate, global_clipnorm=clip_norm or None)
 
 
 def make_callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
@@ -161,7 +162,7 @@ def train_and_evaluate(config: TrainConfig, dataset: Dataset, build_model: Calla
     # A model that cannot be built from these flags (say, an image too small for its pooling) is bad input too.
     with get_strategy().scope(), exit_on_bad_input():
         model = build_model()
-        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate),
+        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
                       loss=loss_for_task(dataset.task, dataset.num_classes),
                       metrics=metrics_for_task(dataset.task, dataset.num_classes))
 

@@ -1,0 +1,156 @@
+"""attention/evaluation.py and compare.py's helpers, and what common/ does for seq2seq: scores by hand, no training."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from attention.compare import grouped_rows, length_groups, parse_models
+from attention.evaluation import by_source_length, positional_majority, score_outputs
+from common import plots
+from common.metrics import format_comparison
+from common.tasks import TokenAccuracy, fit_arrays, loss_for_task
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# attention/evaluation.py
+
+@pytest.mark.parametrize("output, target, token_accuracy", [
+    (list("2015"), list("2015"), 5 / 5),   # every token and the final <end>
+    (list("20"), list("2015"), 2 / 5),     # stops early: "2", "0" right; <end> where "1" belongs; nothing after
+    (list("20159"), list("2015"), 4 / 5),  # runs on: "9" where <end> belongs
+    ([], list("ab"), 0 / 3),               # writes only <end>
+    (list("x015"), list("2015"), 4 / 5),   # one wrong token, stops at the right place
+])
+def test_score_outputs_by_hand(output, target, token_accuracy):
+    scores = score_outputs([output], [target])
+    assert scores == {"exact_match": float(output == target), "token_accuracy": pytest.approx(token_accuracy)}
+
+
+def test_score_outputs_counts_tokens_over_all_pairs():
+    # 3 of 3 and 1 of 4 tokens: (3 + 1) / 7, not the mean of the two pairs' shares.
+    scores = score_outputs([list("ab"), list("x")], [list("ab"), list("xyz")])
+    assert scores["exact_match"] == 0.5
+    assert scores["token_accuracy"] == pytest.approx(4 / 7)
+
+
+@pytest.mark.parametrize("outputs, targets", [([], []), ([["a"]], [["a"], ["b"]])])
+def test_score_outputs_needs_matching_non_empty_lists(outputs, targets):
+    with pytest.raises(ValueError, match="need as many outputs as targets"):
+        score_outputs(outputs, targets)
+
+
+def test_positional_majority_by_hand():
+    targets = [list("19"), list("18"), list("29x"), list("19")]
+    # position 0: "1" 3 times; 1: "9" 3 times; 2: <end> 3 times against "x" once, so the guess stops there.
+    assert positional_majority(targets) == ["1", "9"]
+    assert positional_majority([["a"], [], []]) == []  # <end> is the most frequent first token
+    assert positional_majority([list("abc")]) == ["a", "b", "c"]
+
+
+def test_by_source_length_groups_pairs_by_their_source_length():
+    sources = [list("abc"), list("de"), list("fgh"), list("ij")]
+    outputs = [list("cba"), list("ed"), list("hgx"), list("ji")]
+    targets = [list("cba"), list("ed"), list("hgf"), list("ji")]
+    rows = by_source_length(sources, outputs, targets)
+    assert [row["source_length"] for row in rows] == [2, 3] and [row["count"] for row in rows] == [2, 2]
+    assert rows[0]["exact_match"] == 1.0 and rows[0]["token_accuracy"] == 1.0
+    assert rows[1]["exact_match"] == 0.5 and rows[1]["token_accuracy"] == pytest.approx(7 / 8)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# attention/compare.py
+
+def test_length_groups_cover_every_length_in_about_equal_widths():
+    groups = length_groups(list(range(5, 41)), bins=5)
+    assert groups == [(5, 11), (12, 18), (19, 26), (27, 33), (34, 40)]
+    assert length_groups([7, 3, 5], bins=2) == [(3, 4), (5, 7)]
+    assert length_groups([3, 4], bins=5) == [(3, 3), (4, 4)]  # no more groups than lengths
+    assert length_groups([6, 6], bins=3) == [(6, 6)]
+
+
+def test_grouped_rows_weight_each_length_by_its_pairs():
+    by_length = [{"source_length": 3, "count": 1, "exact_match": 1.0, "token_accuracy": 1.0},
+                 {"source_length": 4, "count": 3, "exact_match": 0.0, "token_accuracy": 0.6},
+                 {"source_length": 9, "count": 2, "exact_match": 0.5, "token_accuracy": 0.75}]
+    rows = grouped_rows("bahdanau", by_length, [(3, 5), (6, 8), (9, 9)])
+    assert [row["lengths"] for row in rows] == ["3-5", "6-8", "9-9"]
+    assert [row["test_pairs"] for row in rows] == [4, 0, 2]
+    assert rows[0]["exact_match"] == 0.25 and rows[0]["token_accuracy"] == pytest.approx(0.7)
+    assert math.isnan(rows[1]["exact_match"]) and math.isnan(rows[1]["token_accuracy"])  # no pair that long
+    assert rows[2]["exact_match"] == 0.5 and rows[2]["model"] == "bahdanau"
+
+
+def test_parse_models():
+    assert parse_models("none, bahdanau,luong-dot,") == ["none", "bahdanau", "luong-dot"]
+    for text, words in [("none,foo", "--models entries are"), ("none,none", "distinct names"),
+                        ("", "distinct names"), (" , ", "distinct names")]:
+        with pytest.raises(ValueError, match=words):
+            parse_models(text)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# common/: fit_arrays, TokenAccuracy, the seq2seq loss, format_comparison, plot_attention
+
+def test_fit_arrays_teacher_forcing_for_seq2seq_and_identity_otherwise():
+    x = np.array([[5, 6, 0]])
+    y = np.array([[1, 7, 8, 2, 0]])  # <start> 7 8 <end> <pad>
+    (source, decoder_input), targets = fit_arrays("seq2seq", x, y)
+    assert source is x
+    np.testing.assert_array_equal(decoder_input, [[1, 7, 8, 2]])
+    np.testing.assert_array_equal(targets, [[7, 8, 2, 0]])
+    inputs, labels = fit_arrays("classification", x, y[:, 0])
+    assert inputs is x and labels.tolist() == [1]
+
+
+def one_hot_predictions(ids, vocabulary=10):
+    return keras.ops.one_hot(np.array(ids), vocabulary)
+
+
+def test_token_accuracy_leaves_padding_out():
+    metric = TokenAccuracy(name="accuracy")
+    # Real tokens 5 6 2 (6 wrong), then two pads the model got "wrong": 2 of 3, not 2 of 5.
+    metric.update_state(np.array([[5, 6, 2, 0, 0]]), one_hot_predictions([[5, 7, 2, 9, 9]]))
+    assert float(metric.result()) == pytest.approx(2 / 3)
+    metric.update_state(np.array([[4, 0, 0, 0, 0]]), one_hot_predictions([[4, 0, 0, 0, 0]]))
+    assert float(metric.result()) == pytest.approx(3 / 4)
+
+
+def test_seq2seq_loss_ignores_the_padding_class():
+    loss = loss_for_task("seq2seq")
+    y_true = np.array([[3, 4, 2, 0, 0]])
+    rng = np.random.default_rng(0)
+    predictions = rng.dirichlet(np.ones(6), size=(1, 5)).astype("float32")
+    changed_pads = predictions.copy()
+    changed_pads[0, 3:] = rng.dirichlet(np.ones(6), size=2)
+    changed_token = predictions.copy()
+    changed_token[0, 1] = rng.dirichlet(np.ones(6))
+    base = float(loss(y_true, predictions))
+    assert float(loss(y_true, changed_pads)) == pytest.approx(base, abs=1e-6)
+    assert abs(float(loss(y_true, changed_token)) - base) > 1e-3
+    # The mean over the three real positions only.
+    expected = -np.mean(np.log(predictions[0, [0, 1, 2], [3, 4, 2]]))
+    assert base == pytest.approx(expected, rel=1e-5)
+
+
+def test_format_comparison_keeps_a_long_baseline_name_apart():
+    table = format_comparison({"exact_match": 0.5, "token_accuracy": 0.75},
+                              {"positional_majority": {"exact_match": 0.0, "token_accuracy": 0.5036},
+                               "a_much_longer_baseline_name": {"exact_match": 0.125}})
+    header, *rows = table.splitlines()
+    assert header.split() == ["metric", "model", "positional_majority", "a_much_longer_baseline_name"]
+    assert rows[0].split() == ["exact_match", "0.5000", "0.0000", "0.1250"]
+    assert rows[1].split() == ["token_accuracy", "0.7500", "0.5036", "nan"]
+    # Each number ends where its column's name ends.
+    for name in ("model", "positional_majority", "a_much_longer_baseline_name"):
+        end = header.index(name) + len(name)
+        assert all(row[end - 1] != " " and (end == len(row) or row[end] == " ") for row in rows)
+
+
+def test_plot_attention_writes_a_png(tmp_path):
+    weights = np.array([[0.7, 0.3, 0.0], [0.1, 0.9, 0.0]])
+    path = plots.plot_attention(weights, ["a", " ", "c"], ["c", "<end>"], tmp_path / "plots" / "attention_0.png",
+                                title="'c' (wrong)")
+    assert path == tmp_path / "plots" / "attention_0.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 1000
