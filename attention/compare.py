@@ -13,7 +13,6 @@ comparison.csv (one row per model and group), comparison.md and comparison.png (
 plus each model's run folder.
 """
 
-import csv
 import dataclasses
 import sys
 from pathlib import Path
@@ -75,11 +74,9 @@ def grouped_rows(model: str, by_length: list[dict], groups: list[tuple[int, int]
 def write_outputs(rows: list[dict], totals: dict[str, dict], title: str, study_dir: Path) -> None:
     """comparison.csv, comparison.md and comparison.png from the rows of the study."""
     from common import plots
+    from common.training import write_csv
 
-    with open(study_dir / "comparison.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(study_dir / "comparison.csv", rows)
 
     models = list(totals)
     groups = list(dict.fromkeys((row["low"], row["high"]) for row in rows))

@@ -10,6 +10,7 @@ A run folder (never overwritten) holds:
     config.json  history.csv  metrics.json  model.keras  summary.txt  plots/learning_curves.png  plots/<task's own>
 """
 
+import csv
 import dataclasses
 import json
 import logging
@@ -127,6 +128,14 @@ def make_callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.C
 
 def write_json(path: Path, content: dict) -> None:
     path.write_text(json.dumps(content, indent=2) + "\n")
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    """rows (dicts with the same keys) as a CSV file with a header line: what a study writes for spreadsheets."""
+    with open(path, "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def summary_line(test: dict[str, float], params: int, train_seconds: float, run_dir: Path | str) -> str:

@@ -50,6 +50,7 @@ def test_help_shows_every_flag_with_its_default():
     ({"learning_rate": -0.1}, "--learning-rate must be between 0 and 10"),
     ({"patience": -1}, "--patience must be 0 or more"),
     ({"reduce_lr_patience": -2}, "--reduce-lr-patience must be 0 or more"),
+    ({"clip_norm": -1.0}, "--clip-norm must be 0 or more"),
     ({"seed": -1}, "--seed must be 0 or more"),
     ({"optimizer": "adagrad"}, "--optimizer must be one of adam, sgd, rmsprop"),
     ({"dataset": "gamma"}, "--dataset must be one of alpha, beta"),

@@ -160,3 +160,14 @@ def test_summary_line_format(tmp_path, monkeypatch):
     assert line == "test_accuracy=0.9811 test_f1_macro=0.9809 params=6570 train_seconds=9.2 run_dir=runs/x"
     elsewhere = training.summary_line({"rmse": 2.0}, 1, 1.0, "/somewhere/else")  # outside the current folder
     assert elsewhere.endswith("run_dir=/somewhere/else")
+
+
+def test_clip_norm_bounds_each_step_of_the_optimizer():
+    """With --clip-norm c a huge gradient moves SGD's weights by at most learning_rate * c; without, by all of it."""
+    from common.training import make_optimizer
+
+    for clip_norm, expected_step in ((0.0, 300.0), (2.0, 2.0)):
+        weight = keras.Variable(np.zeros(3, dtype="float32"))
+        optimizer = make_optimizer("sgd", learning_rate=1.0, clip_norm=clip_norm)
+        optimizer.apply_gradients([(keras.ops.convert_to_tensor(np.array([0.0, 300.0, 0.0], "float32")), weight)])
+        np.testing.assert_allclose(np.abs(keras.ops.convert_to_numpy(weight)).sum(), expected_step, rtol=1e-5)
