@@ -11,7 +11,6 @@ network must keep the first marked value for up to T steps. Always predicting th
 comparison.png (test MSE against length, one line per model, beside the baseline), plus each model's run folder.
 """
 
-import csv
 import dataclasses
 import sys
 from pathlib import Path
@@ -62,11 +61,9 @@ class CompareConfig(TrainConfig):
 def write_outputs(rows: list[dict], study_dir: Path) -> None:
     """comparison.csv, comparison.md and comparison.png from the rows of the study."""
     from common import plots
+    from common.training import write_csv
 
-    with open(study_dir / "comparison.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(study_dir / "comparison.csv", rows)
 
     lengths = sorted({row["length"] for row in rows})
     models = list(dict.fromkeys(row["model"] for row in rows))
