@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from attention.model import ATTENTIONS, END, START, beam_search, build_model, encode, greedy_decode
+from attention.model import (ATTENTIONS, DECODER_CELLS, ENCODER_CELLS, END, START, beam_search, build_model,
+                             encode, greedy_decode)
 
 SOURCE_VOCABULARY, TARGET_VOCABULARY, TARGET_LENGTH, UNITS = 12, 9, 6, 8
 
@@ -95,6 +96,15 @@ def test_every_attention_cell_and_encoder_builds(attention, cell, bidirectional)
 def test_bad_builder_arguments_raise_value_error(arguments, words):
     with pytest.raises(ValueError, match=words):
         build_model(SOURCE_VOCABULARY, TARGET_VOCABULARY, TARGET_LENGTH, **arguments)
+
+
+def test_the_command_line_offers_exactly_the_models_choices():
+    """train.py keeps its own copy of the names (it answers --help before Keras loads); they must not drift apart."""
+    from attention import compare, train
+
+    assert train.ATTENTIONS == ATTENTIONS
+    assert train.CELLS == tuple(ENCODER_CELLS) == tuple(DECODER_CELLS)
+    assert compare.parse_models(",".join(ATTENTIONS)) == list(ATTENTIONS)
 
 
 def test_beam_width_0_raises_value_error():
