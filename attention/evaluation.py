@@ -48,6 +48,14 @@ def output_tokens(ids, vocabulary) -> list[str]:
     return tokens[:tokens.index(END)] if END in tokens else tokens
 
 
+def save_heatmap(path: Path, weights: np.ndarray, source_tokens: list[str], ids, vocabulary, title: str) -> Path:
+    """plots/attention_<i>.png for one decoded row: a row of weights per token written, <end> included if written."""
+    tokens = output_tokens(ids, vocabulary)
+    if END_ID in list(ids):
+        tokens = tokens + [END]  # the step that wrote <end> looked somewhere too
+    return plots.plot_attention(weights, source_tokens, tokens, path, title=title)
+
+
 def positional_majority(train_targets: list[list[str]]) -> list[str]:
     """The most frequent token at each position of the training targets (<end> included), up to the first <end>."""
     padded = [target + [END] for target in train_targets]
@@ -111,9 +119,8 @@ def seq2seq_evaluator(beam_width: int = 1, num_heatmaps: int = 4, batch_size: in
                                                  "target": target_vocabulary.tokens})
         attentive = bool(weights.any())
         for i in range(min(num_heatmaps, len(outputs)) if attentive else 0):
-            shown_output = outputs[i] + [END] if END_ID in ids[i] else outputs[i]  # <end> has its weights too
-            plots.plot_attention(weights[i], sources[i], shown_output, run_dir / "plots" / f"attention_{i}.png",
-                                 title=f"output {join(outputs[i], mode)!r}, target {join(targets[i], mode)!r}")
+            save_heatmap(run_dir / "plots" / f"attention_{i}.png", weights[i], sources[i], ids[i], target_vocabulary,
+                         title=f"output {join(outputs[i], mode)!r}, target {join(targets[i], mode)!r}")
         return Evaluation(
             test=score_outputs(outputs, targets),
             baselines={"positional_majority": score_outputs([guess] * len(targets), targets)},

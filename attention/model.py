@@ -26,6 +26,7 @@ import numpy as np
 from keras import layers, ops
 
 from attention.layers import BahdanauAttention, LuongAttention
+from common import tasks  # noqa: F401  registers TokenAccuracy, the metric a trained model.keras was compiled with
 
 ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "luong-concat")
 ENCODER_CELLS = {"gru": layers.GRU, "lstm": layers.LSTM}

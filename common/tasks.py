@@ -67,6 +67,7 @@ def fit_arrays(task: str, x: np.ndarray, y: np.ndarray) -> tuple:
     return x, y
 
 
+@keras.saving.register_keras_serializable(package="common")  # saved with the model's compile settings
 class TokenAccuracy(keras.metrics.Mean):
     """Share of target tokens predicted right, padding (id 0) left out: the seq2seq accuracy while training.
 

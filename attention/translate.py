@@ -1,0 +1,111 @@
+"""Use a trained model on your own text: load a run folder, decode each input, optionally save where it looked.
+
+    python -m attention.translate runs/attention/bahdanau/dates-20261123-011206 "march 3rd, 2015" "3/3/15"
+    python -m attention.translate RUN_DIR --file my_dates.txt --beam-width 4
+    python -m attention.translate RUN_DIR "the 9th of july 1969" --heatmaps
+
+RUN_DIR is a folder written by attention/train.py: its model.keras holds the network (the attention layers load with
+it), its vocabulary.json the tokens. Each input is split as in training (characters or words); a token the model never
+saw in training becomes <unk> and is reported. --heatmaps saves one picture per input in a new folder
+RUN_DIR/translate/heatmaps-<time>/. Prints `input -> output` per line.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file (python attention/translate.py): make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from attention.dataset import UNKNOWN, TokenVocabulary, join, pad, tokenize
+from common.config import OneLineParser, exit_on_bad_input, fail, make_run_dir, quiet_tensorflow, require
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = OneLineParser(prog="translate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run_dir", help="a run folder of attention/train.py (with model.keras and vocabulary.json)")
+    parser.add_argument("texts", nargs="*", help="inputs to decode, each one argument (quote it if it has spaces)")
+    parser.add_argument("--file", help="a UTF-8 file with one input per line (empty lines are skipped)")
+    parser.add_argument("--beam-width", type=int, default=1, help="candidates kept while decoding (default: 1, greedy)")
+    parser.add_argument("--heatmaps", action="store_true", help="save an attention picture per input")
+    return parser.parse_args(argv)
+
+
+def read_inputs(arguments: argparse.Namespace) -> list[str]:
+    """The texts given on the command line, then the lines of --file; ValueError when there is none or one is blank."""
+    texts = list(arguments.texts)
+    if arguments.file:
+        path = Path(arguments.file)
+        require(path.is_file(), f"--file {path}: no such file")
+        try:
+            texts += [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        except UnicodeDecodeError:
+            raise ValueError(f"--file {path}: not UTF-8 text") from None
+    require(len(texts) > 0, "give at least one input, as an argument or with --file")
+    require(all(text.strip() for text in texts), "an input is empty")
+    return texts
+
+
+def read_vocabularies(run_dir: Path) -> tuple[TokenVocabulary, TokenVocabulary, str]:
+    """(source vocabulary, target vocabulary, token mode) from run_dir/vocabulary.json, exactly as in training."""
+    path = run_dir / "vocabulary.json"
+    require(path.is_file(), f"{run_dir}: no vocabulary.json; is this a run folder of attention/train.py?")
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        vocabularies = [TokenVocabulary(saved[side][4:]) for side in ("source", "target")]  # after the 4 specials
+        mode = saved["tokens"]
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(f"{path}: not a vocabulary file written by attention/train.py") from None
+    for vocabulary, side in zip(vocabularies, ("source", "target")):
+        require(vocabulary.tokens == saved[side], f"{path}: the {side} tokens are not in the order training used")
+    return vocabularies[0], vocabularies[1], mode
+
+
+def main(argv: list[str] | None = None) -> dict:
+    arguments = parse_arguments(argv)
+    run_dir = Path(arguments.run_dir)
+    with exit_on_bad_input("translate"):
+        require(arguments.beam_width >= 1, f"--beam-width must be at least 1 (got {arguments.beam_width})")
+        require((run_dir / "model.keras").is_file(), f"{run_dir}: no model.keras; is this a run folder of "
+                                                     f"attention/train.py?")
+        texts = read_inputs(arguments)
+        source_vocabulary, target_vocabulary, mode = read_vocabularies(run_dir)
+
+    quiet_tensorflow(verbose=False)
+    import keras
+
+    from attention.evaluation import decode, output_tokens, save_heatmap  # imports attention.model: the layers
+
+    try:
+        model = keras.models.load_model(run_dir / "model.keras", compile=False)  # for decoding only
+    except Exception as error:  # a damaged or foreign file: say so in one line, whatever Keras raised
+        fail(f"{run_dir / 'model.keras'} cannot be loaded ({type(error).__name__}: {error})", prog="translate")
+
+    sources = [tokenize(text, mode) for text in texts]
+    ids = pad([source_vocabulary.encode(tokens) for tokens in sources], max(map(len, sources)))
+    unknown = sorted({token for tokens in sources for token in tokens if token not in source_vocabulary.index})
+    if unknown:
+        print(f"not seen in training, read as {UNKNOWN}: {' '.join(repr(token) for token in unknown)}")
+    max_length = model.inputs[1].shape[1]  # the decoder input's length: the longest target trained on, + <end>
+    output_ids, weights = decode(model, ids, max_length, arguments.beam_width)
+    outputs = [output_tokens(row, target_vocabulary) for row in output_ids]
+    for text, output in zip(texts, outputs):
+        print(f"{text!r} -> {join(output, mode)!r}")
+
+    heatmap_dir = None
+    if arguments.heatmaps and weights.any():
+        with exit_on_bad_input("translate"):
+            heatmap_dir = make_run_dir(run_dir, "translate", "heatmaps")
+        for i, (text, tokens) in enumerate(zip(texts, sources)):
+            save_heatmap(heatmap_dir / f"attention_{i}.png", weights[i], tokens, output_ids[i], target_vocabulary,
+                         title=f"{text!r} -> {join(outputs[i], mode)!r}")
+        print(f"heatmaps: {heatmap_dir}")
+    elif arguments.heatmaps:
+        print("no heatmaps: this model has no attention")
+    return {"outputs": [join(output, mode) for output in outputs], "ids": output_ids, "unknown": unknown,
+            "heatmap_dir": None if heatmap_dir is None else str(heatmap_dir)}
+
+
+if __name__ == "__main__":
+    main()
