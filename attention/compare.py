@@ -2,6 +2,7 @@
 
     python -m attention.compare                                  # reverse strings of 5-40 letters, three models
     python -m attention.compare --models none,bahdanau,luong-dot,luong-general,luong-concat
+    python -m attention.compare --models luong-general,luong-general+feeding   # Luong's input feeding
     python -m attention.compare --dataset dates                  # the same on human-written dates
     python -m attention.compare --quick                          # seconds, to check that everything works
 
@@ -25,13 +26,24 @@ from common.config import (exit_on_bad_input, format_config, make_run_dir, optio
                            require, setup_logging)
 
 
+FEEDING = "+feeding"  # luong-general+feeding: the Luong model with input feeding
+
+
 def parse_models(text: str) -> list[str]:
-    """'none,bahdanau' -> ["none", "bahdanau"]; each an --attention name, none repeated."""
+    """'none,bahdanau' -> ["none", "bahdanau"]; each an --attention name, a Luong one optionally with +feeding."""
     models = [part.strip() for part in text.split(",") if part.strip()]
     for name in models:
-        require(name in ATTENTIONS, f"--models entries are {', '.join(ATTENTIONS)} (got {name!r})")
+        attention, feeding = model_settings(name)
+        require(attention in ATTENTIONS and (not feeding or attention.startswith("luong")),
+                f"--models entries are {', '.join(ATTENTIONS)}, a luong one optionally with {FEEDING} "
+                f"(got {name!r})")
     require(len(models) > 0 and len(set(models)) == len(models), f"--models needs distinct names (got {text!r})")
     return models
+
+
+def model_settings(name: str) -> tuple[str, bool]:
+    """'luong-general+feeding' -> ("luong-general", True): the --attention and --input-feeding of a --models entry."""
+    return name.removesuffix(FEEDING), name.endswith(FEEDING)
 
 
 @dataclasses.dataclass
@@ -40,7 +52,9 @@ class CompareConfig(AttentionConfig):
     epochs: int = option(20, "epochs per model (early stopping may end sooner)")
     max_length: int = option(40, "reverse: longest string")
     attention: str = option("bahdanau", "not used here: --models names the models compared", choices=ATTENTIONS)
-    models: str = option("none,bahdanau,luong-general", "attention of each model compared, comma-separated")
+    models: str = option("none,bahdanau,luong-general", "attention of each model compared, comma-separated; "
+                                                        f"add {FEEDING} to a luong one for input feeding")
+    input_feeding: bool = option(False, f"not used here: add {FEEDING} to a luong model in --models")
     bins: int = option(5, "groups of source length in the table and the plot")
     num_heatmaps: int = option(2, "attention pictures saved per model")
 
@@ -122,7 +136,9 @@ def main(argv: list[str] | None = None) -> dict:
     rows, totals, groups = [], {}, None
     for model in models:
         print(f"--- {model} ---", flush=True)
-        run_config = dataclasses.replace(config, attention=model, output_dir=str(study_dir))
+        attention, input_feeding = model_settings(model)
+        run_config = dataclasses.replace(config, attention=attention, input_feeding=input_feeding,
+                                         output_dir=str(study_dir))
         result = train_and_evaluate(run_config, dataset, model_builder(run_config, dataset), arch=model,
                                     evaluate=evaluate)
         by_length = result["by_source_length"]

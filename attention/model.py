@@ -16,6 +16,7 @@ One decoder step, s the decoder state, h_1 .. h_S the encoder states (`Decoder.s
     bahdanau         c_t = attention(s_{t-1}, h)   s_t = cell([y_{t-1}; c_t], s_{t-1})     p = softmax(W_o s_t)
     luong-<score>    s_t = cell(y_{t-1}, s_{t-1})   c_t = attention(s_t, h)
                      h~_t = tanh(W_c [c_t; s_t])                                 p = softmax(W_o h~_t)
+    + input_feeding  s_t = cell([y_{t-1}; h~_{t-1}], s_{t-1}), h~_0 = 0: the step knows where it looked before
 
 The decoder starts from the encoder's final state (both directions side by side with --bidirectional-encoder, so the
 decoder has twice the units and luong-dot can compare its state with the encoder's directly).
@@ -94,10 +95,14 @@ class Decoder(layers.Layer):
     """
 
     def __init__(self, vocabulary_size: int, embedding_dim: int, units: int, cell: str = "gru",
-                 attention: str = "bahdanau", attention_units: int | None = None, **kwargs):
+                 attention: str = "bahdanau", attention_units: int | None = None, input_feeding: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         if cell not in DECODER_CELLS:
             raise ValueError(f"--cell must be one of {', '.join(DECODER_CELLS)} (got {cell!r})")
+        if input_feeding and not attention.startswith("luong"):
+            raise ValueError(f"--input-feeding is part of Luong attention (got --attention {attention})")
+        self.input_feeding = input_feeding
         self.vocabulary_size, self.embedding_dim, self.units = vocabulary_size, embedding_dim, units
         self.cell_name, self.attention_name = cell, attention
         self.attention_units = attention_units or units
@@ -112,6 +117,7 @@ class Decoder(layers.Layer):
         batch, value_dim = decoder_input_shape[0], encoder_states_shape[-1]
         self.embedding.build((batch,))
         cell_input_dim = self.embedding_dim + (value_dim if self.attention_name == "bahdanau" else 0)
+        cell_input_dim += self.units if self.input_feeding else 0
         self.cell.build((batch, cell_input_dim))
         if self.attention is not None:
             self.attention.build([(batch, self.units), encoder_states_shape])
@@ -119,10 +125,18 @@ class Decoder(layers.Layer):
             self.combine.build((batch, value_dim + self.units))
         self.output_layer.build((batch, self.units))
 
+    def initial_state(self, encoder_final_states) -> list:
+        """The states of step 1: the encoder's final state(s), and h~_0 = 0 with input feeding."""
+        states = list(encoder_final_states)
+        return states + [ops.zeros_like(states[0])] if self.input_feeding else states
+
     def step(self, previous_ids, states, encoder_states, source_mask):
         """One step: (probabilities (batch, vocabulary), new states, attention weights (batch, S) or None)."""
         inputs = self.embedding(previous_ids)                      # y_{t-1}: (batch, embedding_dim)
         weights = None
+        if self.input_feeding:                                     # the last state is h~_{t-1}, not the cell's
+            *states, previous_attentional = states
+            inputs = ops.concatenate([inputs, previous_attentional], axis=-1)  # [y_{t-1}; h~_{t-1}]
         if self.attention_name == "bahdanau":                      # look before stepping, with s_{t-1}
             context, weights = self.attention([states[0], encoder_states], mask=source_mask)
             inputs = ops.concatenate([inputs, context], axis=-1)   # [y_{t-1}; c_t]
@@ -130,10 +144,11 @@ class Decoder(layers.Layer):
         if self.attention_name.startswith("luong"):                # look after stepping, with s_t
             context, weights = self.attention([output, encoder_states], mask=source_mask)
             output = self.combine(ops.concatenate([context, output], axis=-1))  # h~_t = tanh(W_c [c_t; s_t])
-        return self.output_layer(output), list(states), weights
+        states = list(states) + ([output] if self.input_feeding else [])
+        return self.output_layer(output), states, weights
 
     def call(self, decoder_input, encoder_states, source_mask, initial_states):
-        states, probabilities = list(initial_states), []
+        states, probabilities = self.initial_state(initial_states), []
         for t in range(decoder_input.shape[1]):
             step_probabilities, states, _ = self.step(decoder_input[:, t], states, encoder_states, source_mask)
             probabilities.append(step_probabilities)
@@ -145,12 +160,13 @@ class Decoder(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "vocabulary_size": self.vocabulary_size, "embedding_dim": self.embedding_dim,
                 "units": self.units, "cell": self.cell_name, "attention": self.attention_name,
-                "attention_units": self.attention_units}
+                "attention_units": self.attention_units, "input_feeding": self.input_feeding}
 
 
 def build_model(source_vocabulary_size: int, target_vocabulary_size: int, target_length: int,
                 attention: str = "bahdanau", cell: str = "gru", units: int = 64, embedding_dim: int = 32,
-                bidirectional_encoder: bool = False, attention_units: int | None = None) -> keras.Model:
+                bidirectional_encoder: bool = False, attention_units: int | None = None,
+                input_feeding: bool = False) -> keras.Model:
     """The teacher-forced training model: [source ids (batch, S), decoder input (batch, target_length)] ->
     probabilities (batch, target_length, target vocabulary). The source length S may vary between calls.
 
@@ -166,7 +182,7 @@ def build_model(source_vocabulary_size: int, target_vocabulary_size: int, target
     encoder_states, *final_states = encoder(source)
     decoder_units = 2 * units if bidirectional_encoder else units
     decoder = Decoder(target_vocabulary_size, embedding_dim, decoder_units, cell, attention,
-                      attention_units or units, name="decoder")
+                      attention_units or units, input_feeding, name="decoder")
     source_mask = ops.not_equal(source, 0)
     probabilities = decoder(decoder_input, encoder_states, source_mask, final_states)
     name = f"seq2seq_{attention.replace('-', '_')}"
@@ -178,10 +194,10 @@ def build_model(source_vocabulary_size: int, target_vocabulary_size: int, target
 
 
 def encode(model: keras.Model, source: np.ndarray):
-    """(encoder states, final states, source mask) of source ids (n, S), from a trained (or loaded) model."""
+    """(encoder states, the decoder's first states, source mask) of source ids (n, S), from a trained model."""
     source = np.asarray(source, dtype="int32")
     encoder_states, *final_states = model.get_layer("encoder")(source)
-    return encoder_states, final_states, source != 0
+    return encoder_states, model.get_layer("decoder").initial_state(final_states), source != 0
 
 
 def greedy_decode(model: keras.Model, source: np.ndarray, max_length: int) -> tuple[np.ndarray, np.ndarray]:

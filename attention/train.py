@@ -54,6 +54,8 @@ class AttentionConfig(TrainConfig):
     attention_units: int | None = option(None, "bahdanau, luong-concat: size of the score's hidden layer "
                                                "(default: --units)")
     bidirectional_encoder: bool = option(False, "read the source both ways (the decoder gets twice the units)")
+    input_feeding: bool = option(False, "luong-*: feed the last attentional state h~_{t-1} into the next decoder "
+                                        "step (Luong et al.'s input feeding)")
     beam_width: int = option(1, "decode the test split keeping this many candidates (1: greedy)")
     num_heatmaps: int = option(4, "attention pictures saved, one per test pair")
 
@@ -67,6 +69,8 @@ class AttentionConfig(TrainConfig):
         require(self.embedding_dim >= 1, f"--embedding-dim must be at least 1 (got {self.embedding_dim})")
         require(self.attention_units is None or self.attention_units >= 1,
                 f"--attention-units must be at least 1 (got {self.attention_units})")
+        require(not self.input_feeding or self.attention.startswith("luong"),
+                f"--input-feeding is part of Luong attention (got --attention {self.attention})")
         require(self.beam_width >= 1, f"--beam-width must be at least 1 (got {self.beam_width})")
         require(self.num_heatmaps >= 0, f"--num-heatmaps must be 0 or more (got {self.num_heatmaps})")
         require(self.pairs is not None or self.tokens == "char",
@@ -90,7 +94,7 @@ def model_builder(config: AttentionConfig, dataset):
         source_vocabulary_size=len(dataset.meta["source_vocabulary"]), target_vocabulary_size=dataset.num_classes,
         target_length=dataset.y_train.shape[1] - 1, attention=config.attention, cell=config.cell,
         units=config.units, embedding_dim=config.embedding_dim, bidirectional_encoder=config.bidirectional_encoder,
-        attention_units=config.attention_units)
+        attention_units=config.attention_units, input_feeding=config.input_feeding)
 
 
 def main(argv: list[str] | None = None) -> dict:

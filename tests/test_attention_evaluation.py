@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from attention.compare import grouped_rows, length_groups, parse_models
+from attention.compare import grouped_rows, length_groups, model_settings, parse_models
 from attention.evaluation import by_source_length, positional_majority, score_outputs
 from common import plots
 from common.metrics import format_comparison
@@ -84,7 +84,11 @@ def test_grouped_rows_weight_each_length_by_its_pairs():
 
 def test_parse_models():
     assert parse_models("none, bahdanau,luong-dot,") == ["none", "bahdanau", "luong-dot"]
+    assert parse_models("luong-general,luong-general+feeding") == ["luong-general", "luong-general+feeding"]
+    assert model_settings("luong-general+feeding") == ("luong-general", True)
+    assert model_settings("bahdanau") == ("bahdanau", False)
     for text, words in [("none,foo", "--models entries are"), ("none,none", "distinct names"),
+                        ("bahdanau+feeding", r"a luong one optionally with \+feeding"),
                         ("", "distinct names"), (" , ", "distinct names")]:
         with pytest.raises(ValueError, match=words):
             parse_models(text)

@@ -182,6 +182,43 @@ def test_luong_general_step_attends_with_the_new_state_then_combines(cell):
     np.testing.assert_allclose(to_numpy(probabilities), to_numpy(decoder.output_layer(combined)), atol=1e-6)
 
 
+def test_input_feeding_feeds_the_last_attentional_state_into_the_next_step(tmp_path):
+    """Luong's input feeding: s_t = cell([y_{t-1}; h~_{t-1}], s_{t-1}) with h~_0 = 0, carried as the last state."""
+    keras.utils.set_random_seed(1)
+    model = build_model(SOURCE_VOCABULARY, TARGET_VOCABULARY, TARGET_LENGTH, attention="luong-general", units=UNITS,
+                        embedding_dim=8, input_feeding=True)
+    decoder = model.get_layer("decoder")
+    decoder.output_layer.set_weights([5.0 * weight for weight in decoder.output_layer.get_weights()])
+    source = random_sources()
+    encoder_states, states, mask = encode(model, source)
+    assert len(states) == 2 and not to_numpy(states[1]).any()  # the GRU state and h~_0 = 0
+    first_ids = np.full(16, START, dtype="int32")
+    _, first_states, _ = decoder.step(first_ids, states, encoder_states, mask)
+    assert to_numpy(first_states[1]).any()  # h~_1
+
+    second_ids = np.arange(16, dtype="int32") % TARGET_VOCABULARY
+    probabilities, second_states, weights = decoder.step(second_ids, first_states, encoder_states, mask)
+    inputs = ops.concatenate([decoder.embedding(second_ids), first_states[1]], axis=-1)  # [y_1; h~_1]
+    output, _ = decoder.cell(inputs, [first_states[0]])
+    np.testing.assert_allclose(to_numpy(second_states[0]), to_numpy(output), atol=1e-6)
+    context, expected = decoder.attention([output, encoder_states], mask=mask)
+    np.testing.assert_allclose(to_numpy(weights), to_numpy(expected), atol=1e-6)
+    attentional = decoder.combine(ops.concatenate([context, output], axis=-1))
+    np.testing.assert_allclose(to_numpy(second_states[1]), to_numpy(attentional), atol=1e-6)
+    np.testing.assert_allclose(to_numpy(probabilities), to_numpy(decoder.output_layer(attentional)), atol=1e-6)
+
+    ids, weights = greedy_decode(model, source, TARGET_LENGTH)
+    beam_ids, beam_weights = beam_search(model, source, TARGET_LENGTH, beam_width=1)
+    np.testing.assert_array_equal(beam_ids, ids)
+    np.testing.assert_array_equal(beam_weights, weights)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert loaded.get_layer("decoder").input_feeding
+    np.testing.assert_array_equal(greedy_decode(loaded, source, TARGET_LENGTH)[0], ids)
+    with pytest.raises(ValueError, match="--input-feeding is part of Luong attention"):
+        build_model(SOURCE_VOCABULARY, TARGET_VOCABULARY, TARGET_LENGTH, attention="bahdanau", input_feeding=True)
+
+
 def test_the_plain_step_returns_no_weights_and_the_decoder_starts_from_the_encoder_state():
     model = peaked_model("none", "lstm", bidirectional=True)
     decoder = model.get_layer("decoder")

@@ -109,6 +109,7 @@ def test_quick_luong_general_on_a_word_level_pairs_file(tmp_path, run_main):
     (["--min-length", "9", "--max-length", "3"], "--min-length must be at least 1 and at most --max-length"),
     (["--num-samples", "5"], "--num-samples must be at least 10"),
     (["--units", "0"], "--units must be at least 1"),
+    (["--input-feeding"], "--input-feeding is part of Luong attention (got --attention bahdanau)"),
 ])
 def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, assert_bad_input):
     assert_bad_input(main, argv, words)
