@@ -73,7 +73,8 @@ def length_groups(lengths: list[int], bins: int) -> list[tuple[int, int]]:
 
 
 def grouped_rows(model: str, by_length: list[dict], groups: list[tuple[int, int]]) -> list[dict]:
-    """One row per length group: its test pairs, exact match and token accuracy (weighted by pairs and tokens)."""
+    """One row per length group: its test pairs, exact match and token accuracy (each length's scores weighted by
+    its number of pairs)."""
     rows = []
     for low, high in groups:
         chosen = [row for row in by_length if low <= row["source_length"] <= high]

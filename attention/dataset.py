@@ -23,6 +23,7 @@ from common.datasets import SPLIT_SEED, Dataset, look_up
 
 PAD, START, END, UNKNOWN = "<pad>", "<start>", "<end>", "<unk>"
 SPECIAL_TOKENS = [PAD, START, END, UNKNOWN]  # ids 0, 1, 2, 3
+PAD_ID, START_ID, END_ID, UNKNOWN_ID = (SPECIAL_TOKENS.index(token) for token in SPECIAL_TOKENS)
 TOKEN_MODES = ("char", "word")
 MIN_SAMPLES = 10  # the smallest data set that still gives 8 / 1 / 1 pairs
 
@@ -63,7 +64,7 @@ class TokenVocabulary:
 
     def encode(self, tokens: list[str]) -> list[int]:
         """Ids of the tokens; a token not in the vocabulary becomes 3 (<unk>)."""
-        return [self.index.get(token, 3) for token in tokens]
+        return [self.index.get(token, UNKNOWN_ID) for token in tokens]
 
     def decode(self, ids) -> list[str]:
         """Tokens of the ids up to the first <end>, skipping <pad> and <start>; ids may be a list or a 1-D array."""
@@ -215,7 +216,8 @@ def seq2seq_dataset(name: str, pairs: list[tuple[str, str]], tokens: str, source
     arrays = {}
     for split, indices in parts.items():
         arrays[f"x_{split}"] = pad([source_vocabulary.encode(sources[i]) for i in indices], source_length)
-        arrays[f"y_{split}"] = pad([[1] + target_vocabulary.encode(targets[i]) + [2] for i in indices], target_length)
+        arrays[f"y_{split}"] = pad([[START_ID] + target_vocabulary.encode(targets[i]) + [END_ID] for i in indices],
+                                     target_length)
     return Dataset(name, "seq2seq", **arrays, class_names=list(target_vocabulary.tokens),
                    meta={"source": source, "tokens": tokens, "source_vocabulary": source_vocabulary,
                          "target_vocabulary": target_vocabulary,

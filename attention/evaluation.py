@@ -20,8 +20,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from attention.dataset import END, join
-from attention.model import END as END_ID
+from attention.dataset import END, END_ID, join
 from attention.model import beam_search, greedy_decode
 from common import plots
 from common.datasets import Dataset

@@ -26,13 +26,13 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from attention.dataset import END_ID, START_ID
 from attention.layers import BahdanauAttention, LuongAttention
-from common import tasks  # noqa: F401  registers TokenAccuracy, the metric a trained model.keras was compiled with
+from common.tasks import output_layer  # the module also registers TokenAccuracy, which a trained model.keras holds
 
 ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "luong-concat")
 ENCODER_CELLS = {"gru": layers.GRU, "lstm": layers.LSTM}
 DECODER_CELLS = {"gru": layers.GRUCell, "lstm": layers.LSTMCell}
-START, END = 1, 2  # token ids of <start> and <end> (attention/dataset.py)
 
 
 def make_attention(attention: str, units: int) -> layers.Layer | None:
@@ -111,7 +111,7 @@ class Decoder(layers.Layer):
         self.attention = make_attention(attention, self.attention_units)
         if attention.startswith("luong"):
             self.combine = layers.Dense(units, activation="tanh", use_bias=False, name="combine")  # W_c
-        self.output_layer = layers.Dense(vocabulary_size, activation="softmax", name="output")
+        self.output_layer = output_layer("seq2seq", vocabulary_size, name="output")  # softmax over the tokens
 
     def build(self, decoder_input_shape, encoder_states_shape, source_mask_shape=None, initial_states_shape=None):
         batch, value_dim = decoder_input_shape[0], encoder_states_shape[-1]
@@ -175,7 +175,6 @@ def build_model(source_vocabulary_size: int, target_vocabulary_size: int, target
     for name, value in (("units", units), ("embedding_dim", embedding_dim), ("target_length", target_length)):
         if value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be at least 1 (got {value})")
-    make_attention(attention, 1)  # an unknown name fails here, before anything is built
     source = keras.Input(shape=(None,), dtype="int32", name="source")
     decoder_input = keras.Input(shape=(target_length,), dtype="int32", name="decoder_input")
     encoder = Encoder(source_vocabulary_size, embedding_dim, units, cell, bidirectional_encoder, name="encoder")
@@ -211,7 +210,7 @@ def greedy_decode(model: keras.Model, source: np.ndarray, max_length: int) -> tu
     count, source_length = source_mask.shape
     ids = np.zeros((count, max_length), dtype="int32")
     weights = np.zeros((count, max_length, source_length), dtype="float32")
-    previous = np.full(count, START, dtype="int32")
+    previous = np.full(count, START_ID, dtype="int32")
     finished = np.zeros(count, dtype=bool)
     for t in range(max_length):
         probabilities, states, step_weights = decoder.step(previous, states, encoder_states, source_mask)
@@ -219,7 +218,7 @@ def greedy_decode(model: keras.Model, source: np.ndarray, max_length: int) -> tu
         ids[:, t] = np.where(finished, 0, previous)
         if step_weights is not None:
             weights[:, t] = np.where(finished[:, None], 0.0, ops.convert_to_numpy(step_weights))
-        finished |= previous == END
+        finished |= previous == END_ID
         if finished.all():
             break
     return ids, weights
@@ -248,7 +247,7 @@ def beam_search(model: keras.Model, source: np.ndarray, max_length: int,
     scores[:, 0] = 0.0  # one live beam to start from; the others join at the first step
     ids = np.zeros((count, k, max_length), dtype="int32")
     weights = np.zeros((count, k, max_length, source_length), dtype="float32")
-    previous = np.full(count * k, START, dtype="int32")
+    previous = np.full(count * k, START_ID, dtype="int32")
     finished = np.zeros((count, k), dtype=bool)
     rows = np.arange(count)[:, None]
     for t in range(max_length):
@@ -268,7 +267,7 @@ def beam_search(model: keras.Model, source: np.ndarray, max_length: int,
         if step_weights is not None:
             step_weights = ops.convert_to_numpy(step_weights).reshape(count, k, source_length)[rows, beam]
             weights[:, :, t] = np.where(finished[:, :, None], 0.0, step_weights)
-        finished = finished | (token == END)
+        finished = finished | (token == END_ID)
         # Carry each beam's recurrent state along with it.
         flat = (rows * k + beam).reshape(-1)
         states = [ops.take(state, flat, axis=0) for state in states]

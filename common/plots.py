@@ -102,9 +102,12 @@ def plot_attention(weights: np.ndarray, source_tokens: list[str], output_tokens:
                                          max(3.0, 0.32 * len(output_tokens) + 1.5)))
     image = axis.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     figure.colorbar(image, ax=axis, fraction=0.046, label="attention weight")
-    shown = [{" ": "␣"}.get(token, token) for token in source_tokens]  # a space is visible as ␣
+    def visible(tokens):  # a space is shown as ␣
+        return ["␣" if token == " " else token for token in tokens]
+
+    shown = visible(source_tokens)
     axis.set_xticks(np.arange(len(source_tokens)), shown, rotation=90 if max(map(len, shown), default=1) > 2 else 0)
-    axis.set_yticks(np.arange(len(output_tokens)), [{" ": "␣"}.get(token, token) for token in output_tokens])
+    axis.set_yticks(np.arange(len(output_tokens)), visible(output_tokens))
     axis.set_xlabel("input tokens")
     axis.set_ylabel("output tokens")
     axis.set_title(title)
