@@ -158,3 +158,34 @@ def test_plot_attention_writes_a_png(tmp_path):
                                 title="'c' (wrong)")
     assert path == tmp_path / "plots" / "attention_0.png"
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 1000
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The evaluator decodes as --beam-width says
+
+def test_the_evaluator_decodes_with_the_beam_width_it_was_given(tmp_path):
+    from attention.dataset import load_reverse
+    from attention.evaluation import seq2seq_evaluator
+    from attention.model import beam_search, build_model, greedy_decode
+
+    dataset = load_reverse(num_samples=400, min_length=3, max_length=6)
+    target_length = dataset.y_test.shape[1] - 1
+    keras.utils.set_random_seed(0)
+    model = build_model(len(dataset.meta["source_vocabulary"]), dataset.num_classes, target_length, units=8,
+                        embedding_dim=8)
+    # Untrained but with its output scaled up, so that greedy choices are confident yet not always the best whole.
+    output_layer = model.get_layer("decoder").output_layer
+    output_layer.set_weights([4.0 * weight for weight in output_layer.get_weights()])
+    greedy_ids, _ = greedy_decode(model, dataset.x_test, target_length)
+    beam_ids, _ = beam_search(model, dataset.x_test, target_length, beam_width=4)
+    assert (greedy_ids != beam_ids).any(), "the test needs a model whose beam and greedy outputs differ"
+
+    for beam_width, expected_ids, decoding in ((1, greedy_ids, "greedy"), (4, beam_ids, "beam search, width 4")):
+        run_dir = tmp_path / f"width-{beam_width}"
+        run_dir.mkdir()
+        evaluation = seq2seq_evaluator(beam_width=beam_width, num_heatmaps=1)(model, dataset, run_dir)
+        np.testing.assert_array_equal(evaluation.outputs, expected_ids)
+        assert evaluation.details["decoding"] == decoding
+        # The scores are those of the outputs written to predictions.txt.
+        rows = [line.split("\t") for line in (run_dir / "predictions.txt").read_text().splitlines()[1:]]
+        assert evaluation.test["exact_match"] == pytest.approx(np.mean([row[2] == row[1] for row in rows]))

@@ -109,6 +109,23 @@ def test_luong_dot_by_hand(keras, attention_layers):
                                expected_weights, atol=1e-6)
 
 
+def test_luong_general_by_hand_with_a_square_unsymmetric_kernel(keras, attention_layers):
+    """score_s = h_t^T W_a h_s with query and values of one size, as the models use them: W_a and its transpose
+    give other scores, so a layer (or scratch.py) that used W_a^T would fail here."""
+    kernel = np.array([[0.0, 2.0], [0.0, 0.0]], dtype="float32")  # h_t^T W_a h_s = 2 * h_t[0] * h_s[1]
+    query = np.array([[1.0, 0.0]], dtype="float32")
+    values = np.array([[[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]]], dtype="float32")  # scores 2, 0, 0 (W_a^T: 0, 0, 0)
+    layer = attention_layers.LuongAttention("general")
+    layer.build([query.shape, values.shape])
+    layer.set_weights([kernel])
+    total = math.exp(2) + 2
+    expected_weights = [math.exp(2) / total, 1 / total, 1 / total]
+    context, weights = to_numpy(keras, layer([query, values]))
+    np.testing.assert_allclose(weights[0], expected_weights, atol=1e-6)
+    np.testing.assert_allclose(context[0], [1 / total, math.exp(2) / total], atol=1e-6)
+    np.testing.assert_allclose(scratch.luong_scores(query, values, "general", kernel)[0], [2.0, 0.0, 0.0])
+
+
 @pytest.mark.parametrize("mechanism", ["bahdanau", "luong_general", "luong_concat"])
 def test_save_and_load_in_a_functional_model(mechanism, keras, attention_layers, tmp_path):
     query, values, mask = random_example()

@@ -4,10 +4,12 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from attention import compare
 from attention.train import main
+from common.datasets import SPLIT_SEED
 
 PLOTTED = [f"attention_{i}.png" for i in range(4)]
 
@@ -100,6 +102,25 @@ def test_quick_luong_general_on_a_word_level_pairs_file(tmp_path, run_main):
                                              "black", "white"}
     sources = [line.split("\t")[0] for line in (run_dir / "predictions.txt").read_text().splitlines()[1:]]
     assert all(len(source.split(" ")) == 2 for source in sources)  # whole words, joined with spaces
+
+
+def test_positional_majority_baseline_is_learned_from_the_training_targets_only(tmp_path, run_main):
+    """A pairs file whose test targets are all "ba" while two thirds of the training targets are "ab": a baseline
+    built from the training targets guesses "ab" and gets no test pair right; one peeking at the test targets would
+    get them all."""
+    count = 100
+    test_lines = set(np.random.default_rng(SPLIT_SEED).permutation(count)[:count // 10].tolist())  # as the loader
+    targets = ["ba" if i in test_lines or i % 3 == 0 else "ab" for i in range(count)]
+    pairs = tmp_path / "swap.txt"
+    pairs.write_text("".join(f"{target[::-1]}\t{target}\n" for target in targets), encoding="utf-8")
+    result, out, _ = run_main(main, ["--quick", "--pairs", str(pairs), "--epochs", "1", "--units", "4",
+                                     "--embedding-dim", "4", "--output-dir", str(tmp_path / "runs")])
+    check_run(result, out, "bahdanau", test_pairs=10)
+    test_targets = [line.split("\t")[1] for line in (Path(result["run_dir"]) / "predictions.txt").read_text()
+                    .splitlines()[1:]]
+    assert test_targets == ["ba"] * 10
+    # "ab" against "ba": both letters wrong, the <end> after them right.
+    assert result["baselines"]["positional_majority"] == {"exact_match": 0.0, "token_accuracy": pytest.approx(1 / 3)}
 
 
 @pytest.mark.parametrize("argv, words", [

@@ -55,6 +55,24 @@ def test_deep_and_resnet_blocks_and_filters():
     assert "stage2_projection" in [layer.name for layer in resnet.layers]     # projection where they change
 
 
+def test_a_residual_block_with_silenced_convolutions_passes_its_shortcut_through():
+    """y = ReLU(F(x) + shortcut(x)): with F's convolutions zeroed, F(x) = 0 (batch normalization of zeros is zero
+    before any training), so stage 1 must return its input (identity shortcut, x >= 0 after the stem's ReLU) and
+    stage 2 the ReLU of its projection."""
+    model = build_model((16, 16, 1), 10, arch="resnet", blocks=2, filters=8)
+    for name in ("stage1_a", "stage1_b", "stage2_a", "stage2_b"):
+        layer = model.get_layer(name)
+        layer.set_weights([np.zeros_like(weight) for weight in layer.get_weights()])
+    images = np.random.default_rng(0).uniform(0, 1, (4, 16, 16, 1)).astype("float32")
+    probe = keras.Model(model.input, [model.get_layer(name).output for name in
+                                      ("stem_relu", "stage1_out", "stage2_projection_bn", "stage2_out")])
+    stem, stage1, projection, stage2 = [keras.ops.convert_to_numpy(x) for x in probe(images, training=False)]
+    assert stem.max() > 0.1  # a real input reached the block
+    np.testing.assert_allclose(stage1, stem, atol=1e-6)
+    np.testing.assert_allclose(stage2, np.maximum(projection, 0), atol=1e-6)
+    assert np.abs(stage2).max() > 0.01
+
+
 def test_alexnet_has_five_convolutions_three_pools_and_two_1024_layers():
     model = build_model((32, 32, 3), 10, arch="alexnet")
     kinds = [type(layer).__name__ for layer in model.layers]

@@ -126,6 +126,24 @@ def test_learning_rate_is_halved_when_validation_stalls(tmp_path):
     assert all(later in (earlier, pytest.approx(earlier / 2)) for earlier, later in zip(rates, rates[1:]))
 
 
+def test_the_saved_and_scored_model_is_the_best_epochs_not_the_last(tmp_path):
+    """Validation labels that contradict the training labels: the better the model fits the training split, the
+    worse its validation loss, so the best epoch is the first and the last is far worse."""
+    dataset = blobs_dataset()
+    contrary = dataclasses.replace(dataset, y_val=(dataset.y_val + 1) % 3)
+    config = SmallConfig(output_dir=str(tmp_path), epochs=6, patience=10, learning_rate=0.05)
+    result = training.train_and_evaluate(config, contrary, build_for(contrary), "toy")
+    run_dir = tmp_path / "toy" / result["run_dir"].split("/")[-1]
+    val_loss = pd.read_csv(run_dir / "history.csv")["val_loss"].to_numpy()
+    assert len(val_loss) == 6 and np.argmin(val_loss) < 5 and val_loss[-1] > val_loss.min() + 0.1
+
+    model = keras.saving.load_model(run_dir / "model.keras")
+    assert model.evaluate(contrary.x_val, contrary.y_val, verbose=0)[0] == pytest.approx(val_loss.min(), rel=1e-4)
+    # The test metrics were computed with that same (best) model.
+    predicted = tasks.predicted_classes(model.predict(contrary.x_test, verbose=0))
+    assert result["test"]["accuracy"] == pytest.approx(np.mean(predicted == contrary.y_test))
+
+
 def test_quick_runs_two_epochs_on_a_slice(tmp_path):
     dataset = blobs_dataset()
     result = training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path), quick=True), dataset,

@@ -1,0 +1,85 @@
+"""common/sequence_evaluation.py: forecasts turned back into original units and scored beside honest baselines.
+
+A stand-in model that returns the true scaled targets (an oracle) must score zero error once its outputs are taken
+back through the scaler and the transform: any slip in that way back (the wrong lag, the wrong scaler) shows as a
+large error. The baselines are pinned to values recomputed here from the raw series.
+"""
+
+import numpy as np
+import pytest
+
+from common import sequence_datasets as data
+from common.sequence_evaluation import evaluate_forecast, forecast_in_original_units
+from common.sequences import untransform
+
+
+class Oracle:
+    """A "model" whose predict(x) returns the dataset's own targets for x: a perfect forecaster."""
+
+    def __init__(self, dataset):
+        self.targets = {x.tobytes(): y for x, y in ((dataset.x_train, dataset.y_train), (dataset.x_val, dataset.y_val),
+                                                    (dataset.x_test, dataset.y_test))}
+
+    def predict(self, x, verbose=0):
+        return self.targets[np.asarray(x).tobytes()]
+
+
+FORECASTS = {  # name: (loader, transform whose inverse is under test)
+    "airline": lambda many_to_many: data.load_airline(many_to_many=many_to_many),   # seasonal-log-difference, lag 12
+    "stock": lambda many_to_many: data.load_stock(many_to_many=many_to_many),       # log-difference, lag 1
+    "sine-difference": lambda many_to_many: data.load_sine(many_to_many=many_to_many, transform="difference"),
+    "sine": lambda many_to_many: data.load_sine(many_to_many=many_to_many),         # none
+}
+
+
+@pytest.mark.parametrize("many_to_many", [False, True])
+@pytest.mark.parametrize("name", FORECASTS)
+def test_a_perfect_forecast_comes_back_as_the_series_itself(name, many_to_many):
+    dataset = FORECASTS[name](many_to_many)
+    series = dataset.meta["series"]
+    for part, x in (("train", dataset.x_train), ("validation", dataset.x_val), ("test", dataset.x_test)):
+        indices, predicted = forecast_in_original_units(Oracle(dataset), dataset, x, part)
+        np.testing.assert_allclose(predicted, series[indices], rtol=1e-5, atol=1e-5)
+
+
+def test_untransform_needs_the_value_a_season_back():
+    """The airline model predicts log(y_t / y_{t-12}); only the value 12 months back turns it into passengers."""
+    dataset = data.load_airline()
+    series, indices = dataset.meta["series"], dataset.meta["target_indices"]["test"]
+    assert dataset.meta["lag"] == 12
+    change = np.log(series[indices] / series[indices - 12])
+    back = untransform(change, series[indices - 12], "seasonal-log-difference")
+    np.testing.assert_allclose(back, series[indices])
+    wrong = untransform(change, series[indices - 1], "seasonal-log-difference")  # last month as the partner
+    assert np.sqrt(np.mean((wrong - series[indices]) ** 2)) > 20  # thousands of passengers off
+
+
+def test_airline_scores_and_baselines_in_passengers(tmp_path):
+    dataset = data.load_airline()
+    evaluation = evaluate_forecast(Oracle(dataset), dataset, tmp_path)
+    assert evaluation.test["rmse"] == pytest.approx(0.0, abs=1e-3)
+    series, indices = dataset.meta["series"], dataset.meta["target_indices"]
+    truth = series[indices["test"]]
+    assert len(truth) == 48 and dataset.meta["dates"][indices["test"][0]] == "1957-01"
+    rmse = lambda guess: float(np.sqrt(np.mean((truth - guess) ** 2)))
+    # The mean baseline predicts the mean of the training months: an honest forecaster cannot know the test months'.
+    train_mean = series[indices["train"]].mean()
+    assert evaluation.baselines["mean"]["rmse"] == pytest.approx(rmse(train_mean), rel=1e-9)
+    assert evaluation.baselines["mean"]["rmse"] == pytest.approx(216.5, abs=0.1)  # 77.7 with the test months' mean
+    assert evaluation.baselines["persistence"]["rmse"] == pytest.approx(48.04, abs=0.01)
+    assert evaluation.baselines["persistence"]["rmse"] == pytest.approx(rmse(series[indices["test"] - 1]))
+    assert evaluation.baselines["seasonal_naive"]["rmse"] == pytest.approx(41.85, abs=0.01)
+    assert evaluation.baselines["seasonal_naive"]["rmse"] == pytest.approx(rmse(series[indices["test"] - 12]))
+    assert (tmp_path / "plots" / "forecast.png").stat().st_size > 10_000
+
+
+def test_sine_baselines_use_the_training_mean_and_the_clean_signal(tmp_path):
+    dataset = data.load_sine()
+    evaluation = evaluate_forecast(Oracle(dataset), dataset, tmp_path)
+    series, indices = dataset.meta["series"], dataset.meta["target_indices"]
+    truth = series[indices["test"]]
+    expected_mean = np.sqrt(np.mean((truth - series[indices["train"]].mean()) ** 2))
+    assert evaluation.baselines["mean"]["rmse"] == pytest.approx(expected_mean, rel=1e-9)
+    expected_floor = np.sqrt(np.mean((truth - dataset.meta["clean"][indices["test"]]) ** 2))
+    assert evaluation.baselines["noise_floor"]["rmse"] == pytest.approx(expected_floor, rel=1e-9)
+    assert evaluation.test["rmse"] == pytest.approx(0.0, abs=1e-4)
