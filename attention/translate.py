@@ -21,9 +21,11 @@ if __package__ in (None, ""):  # run as a file (python attention/translate.py): 
 from attention.dataset import UNKNOWN, TokenVocabulary, join, pad, tokenize
 from common.config import OneLineParser, exit_on_bad_input, fail, make_run_dir, quiet_tensorflow, require
 
+PROG = "attention/translate.py"  # errors start with it, as every script's do
+
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = OneLineParser(prog="translate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("run_dir", help="a run folder of attention/train.py (with model.keras and vocabulary.json)")
     parser.add_argument("texts", nargs="*", help="inputs to decode, each one argument (quote it if it has spaces)")
     parser.add_argument("--file", help="a UTF-8 file with one input per line (empty lines are skipped)")
@@ -65,7 +67,7 @@ def read_vocabularies(run_dir: Path) -> tuple[TokenVocabulary, TokenVocabulary, 
 def main(argv: list[str] | None = None) -> dict:
     arguments = parse_arguments(argv)
     run_dir = Path(arguments.run_dir)
-    with exit_on_bad_input("translate"):
+    with exit_on_bad_input(PROG):
         require(arguments.beam_width >= 1, f"--beam-width must be at least 1 (got {arguments.beam_width})")
         require((run_dir / "model.keras").is_file(), f"{run_dir}: no model.keras; is this a run folder of "
                                                      f"attention/train.py?")
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         model = keras.models.load_model(run_dir / "model.keras", compile=False)  # for decoding only
     except Exception as error:  # a damaged or foreign file: say so in one line, whatever Keras raised
-        fail(f"{run_dir / 'model.keras'} cannot be loaded ({type(error).__name__}: {error})", prog="translate")
+        fail(f"{run_dir / 'model.keras'} cannot be loaded ({type(error).__name__}: {error})", prog=PROG)
 
     sources = [tokenize(text, mode) for text in texts]
     ids = pad([source_vocabulary.encode(tokens) for tokens in sources], max(map(len, sources)))
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     heatmap_dir = None
     if arguments.heatmaps and weights.any():
-        with exit_on_bad_input("translate"):
+        with exit_on_bad_input(PROG):
             heatmap_dir = make_run_dir(run_dir, "translate", "heatmaps")
         for i, (text, tokens) in enumerate(zip(texts, sources)):
             save_heatmap(heatmap_dir / f"attention_{i}.png", weights[i], tokens, output_ids[i], target_vocabulary,

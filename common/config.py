@@ -179,18 +179,41 @@ def build_parser(config_class: type, description: str | None = None, prog: str |
     return parser
 
 
+def script_name(config_class: type) -> str:
+    """'ann/train.py': the folder and file of the script that defines config_class.
+
+    The same however the script was started (python -m ann.train, python ann/train.py, python train.py inside ann/,
+    or main([...]) from a test), where argparse's own name would be the bare file name, train.py, in every folder.
+    """
+    module = sys.modules.get(config_class.__module__)
+    path = Path(getattr(module, "__file__", None) or sys.argv[0]).resolve()
+    return f"{path.parent.name}/{path.name}"
+
+
+# The script whose flags were parsed last: errors raised later, outside the parser (a missing data file, a failed
+# download), are reported under its name too.
+current_script: str | None = None
+
+
 def parse_config(config_class: type, argv: typing.Sequence[str] | None = None,
                  description: str | None = None, prog: str | None = None):
-    """Parse argv (default: sys.argv[1:]) into config_class; a bad value exits 2 with one line on stderr."""
-    parser = build_parser(config_class, description, prog)
+    """Parse argv (default: sys.argv[1:]) into config_class; a bad value exits 2 with one line on stderr.
+
+    Errors start with the script's folder and file (`ann/train.py: error: ...`) unless prog names another.
+    """
+    global current_script
+    current_script = prog or script_name(config_class)
+    parser = build_parser(config_class, description, current_script)
     namespace = parser.parse_args(argv)
-    with exit_on_bad_input(parser.prog):
+    try:
         return config_class(**vars(namespace))
+    except ValueError as error:  # a value argparse let through but the config rejects: answered like a parse error
+        parser.error(str(error))
 
 
 def fail(message: str, prog: str | None = None) -> typing.NoReturn:
     """Print `prog: error: message` as a single line on stderr and exit with status 2."""
-    prog = prog or Path(sys.argv[0]).name
+    prog = prog or current_script or Path(sys.argv[0]).name
     one_line = " ".join(re.sub(r"\x1b\[[0-9;]*m", "", str(message)).split())  # no terminal colour codes
     print(f"{prog}: error: {one_line}", file=sys.stderr)
     raise SystemExit(2)

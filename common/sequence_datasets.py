@@ -30,12 +30,12 @@ CORPORA = ("python-docs", "shakespeare")  # or a path to any UTF-8 text file
 
 def forecasting_dataset(name: str, series: np.ndarray, window: int, test_fraction: float, transform: str,
                         many_to_many: bool, source: str, season: int | None = None, clean: np.ndarray | None = None,
-                        dates: list[str] | None = None) -> Dataset:
+                        dates: list[str] | None = None, time_unit: str = "time step", unit: str = "value") -> Dataset:
     """Windows over a (transformed, standardized) series, split train | val | test in time order.
 
     The standardizer is fitted on the training part only. meta keeps what the forecast evaluator needs to score in
     the original units: the raw series, the transform, the scaler, each split's target indices, the season and, for
-    generated data, the noise-free series.
+    generated data, the noise-free series; and how the plots name time (time_unit) and the values (unit).
     """
     series = np.asarray(series, dtype="float64")
     split = split_in_time(len(series), test_fraction)
@@ -51,6 +51,7 @@ def forecasting_dataset(name: str, series: np.ndarray, window: int, test_fractio
               for array in make_windows(scaled, window, many_to_many, indices[part])]
     meta = {"source": source, "series": series, "transform": transform, "lag": first, "target_scaler": scaler,
             "target_indices": indices, "split": split, "season": season, "clean": clean, "dates": dates,
+            "time_unit": time_unit, "unit": unit,
             "many_to_many": many_to_many, "forecast": True}
     return Dataset(name, "regression", *arrays, meta=meta)
 
@@ -87,7 +88,8 @@ def load_airline(window: int = 3, many_to_many: bool = False, transform: str = "
     """Monthly international airline passengers 1949-1960 (Box & Jenkins), split 67/33 in time."""
     months, passengers = read_airline_passengers()
     return forecasting_dataset("airline", passengers, window, 0.33, transform, many_to_many, season=12,
-                               dates=months, source="data/airline_passengers.csv (Box, Jenkins & Reinsel, series G)")
+                               dates=months, time_unit="month", unit="passengers (thousands)",
+                               source="data/airline_passengers.csv (Box, Jenkins & Reinsel, series G)")
 
 
 def load_stock(window: int = 30, many_to_many: bool = False, transform: str = "log-difference") -> Dataset:
@@ -98,7 +100,8 @@ def load_stock(window: int = 30, many_to_many: bool = False, transform: str = "l
     with np.load(path, allow_pickle=False) as archive:
         prices = archive["price_data"]
     return forecasting_dataset("stock", prices["close"], window, 0.25, transform, many_to_many,
-                               dates=[str(day) for day in prices["date"]],
+                               dates=[str(day) for day in prices["date"]], time_unit="trading day",
+                               unit="closing price (US dollars)",
                                source="matplotlib sample data goog.npz (Google daily prices, Yahoo! Finance)")
 
 

@@ -51,7 +51,9 @@ def evaluate_forecast(model: keras.Model, dataset: Dataset, run_dir: Path) -> Ev
              for part, x in (("train", dataset.x_train), ("validation", dataset.x_val))}
     plots.plot_forecast(series, {**shown, "test": (indices, predicted)},
                         meta["split"].test_start, run_dir / "plots" / "forecast.png",
-                        title=f"{dataset.name}: one-step-ahead forecast (test part right of the dashed line)")
+                        title=f"{dataset.name}: one-step-ahead forecast (test part right of the dashed line)",
+                        ylabel=meta.get("unit", "value"), dates=meta.get("dates"),
+                        xlabel=meta.get("time_unit", "time step"))
     details = {"forecast": {"transform": meta["transform"], "test_targets": len(indices),
                             "first_test_index": int(indices[0]) if len(indices) else None}}
     if meta.get("dates"):

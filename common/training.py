@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from common import metrics, plots
-from common.config import TrainConfig, exit_on_bad_input, make_run_dir
+from common.config import TrainConfig, exit_on_bad_input, make_run_dir, script_name
 from common.datasets import Dataset
 from common.tasks import fit_arrays, loss_for_task, metrics_for_task, predicted_classes
 
@@ -177,7 +177,10 @@ def train_and_evaluate(config: TrainConfig, dataset: Dataset, build_model: Calla
 
     with exit_on_bad_input():  # an --output-dir that cannot be written to is the user's to fix, not a crash
         run_dir = make_run_dir(config.output_dir, arch, dataset.name)
-    write_json(run_dir / "config.json", {"arch": arch, **config.to_dict()})
+    # Which script made the run, beside its flags: `python -m <folder>.train` and these settings repeat it. (A
+    # folder's own --arch flag, as in cnn/, is one of the settings and keeps its key.)
+    script = script_name(type(config))
+    write_json(run_dir / "config.json", {"folder": script.split("/")[0], "script": script, **config.to_dict()})
     with open(run_dir / "summary.txt", "w") as summary_file:
         model.summary(print_fn=lambda line, **_: summary_file.write(line + "\n"))
 

@@ -61,13 +61,17 @@ def assert_numpy_only(run_script):
 
 @pytest.fixture
 def assert_bad_input(run_main, tmp_path):
-    """Assert that main(argv) answers bad input with exit status 2, one stderr line containing `words`, no files."""
+    """Assert that main(argv) answers bad input with exit status 2, one stderr line containing `words`, no files.
+
+    The line starts with the script's folder and file, `rnn/train.py: error: `, as the README promises.
+    """
 
     def check(main, argv, words):
         output = tmp_path / "bad-input-runs"
         result, _, err = run_main(main, [*argv, "--quick", "--output-dir", str(output)])
         assert isinstance(result, SystemExit) and result.code == 2, err
         assert len(err) == 1 and words in err[0]
+        assert err[0].startswith(main.__module__.replace(".", "/") + ".py: error: ")
         assert not output.exists()
 
     return check

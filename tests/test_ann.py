@@ -123,6 +123,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(argv, words, tmp_path, 
     result, _, err = run_main(main, argv + ["--output-dir", str(tmp_path)])
     assert isinstance(result, SystemExit) and result.code == 2
     assert len(err) == 1 and words in err[0] and "Traceback" not in err[0]
+    assert err[0].startswith("ann/train.py: error: ")  # the folder's script, as the README shows
     assert list(tmp_path.iterdir()) == []
 
 
@@ -136,6 +137,7 @@ def test_offline_download_is_one_line_exit_2_and_writes_nothing(tmp_path, run_ma
     result, _, err = run_main(main, ["--dataset", "mnist", "--output-dir", str(tmp_path)])
     assert isinstance(result, SystemExit) and result.code == 2
     assert len(err) == 1 and "'mnist'" in err[0] and "--dataset mnist5k" in err[0]
+    assert err[0].startswith("ann/train.py: error: could not download dataset 'mnist'")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -162,3 +164,7 @@ def test_three_invocation_styles(command, cwd, tmp_path, run_script):
     last = completed.stdout.strip().splitlines()[-1]
     assert last.startswith("test_accuracy=") and f"run_dir={tmp_path}" in last
     assert completed.stderr.strip() == ""  # TensorFlow's start-up notices are silenced
+    # A bad flag names the folder's script however it was started (argparse alone would say "train.py").
+    bad = run_script([*command, "--epochs", "-1", "--output-dir", str(tmp_path)], cwd=cwd)
+    assert bad.returncode == 2
+    assert bad.stderr == "ann/train.py: error: --epochs must be at least 1 (got -1) (see --help)\n"

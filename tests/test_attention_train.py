@@ -38,7 +38,7 @@ def check_run(result, out, attention, test_pairs, tokens="char", decoding="greed
     vocabulary = json.loads((run_dir / "vocabulary.json").read_text())
     assert vocabulary["tokens"] == tokens and vocabulary["target"][:4] == ["<pad>", "<start>", "<end>", "<unk>"]
     config = json.loads((run_dir / "config.json").read_text())
-    assert config["attention"] == attention and config["arch"] == f"attention/{attention}" and config["quick"]
+    assert config["attention"] == attention and config["folder"] == "attention" and config["quick"]
 
     summary = out[-1]
     assert summary.startswith("test_exact_match=") and f"run_dir={run_dir}" in summary

@@ -83,5 +83,5 @@ def test_bad_input_is_one_line_exit_2(case, words, trained_run, run_main, tmp_pa
     before = sorted(path for path in tmp_path.rglob("*"))
     result, _, err = run_main(translate.main, [*argv, "--heatmaps"])
     assert isinstance(result, SystemExit) and result.code == 2
-    assert len(err) == 1 and words in err[0] and err[0].startswith("translate: error:")
+    assert len(err) == 1 and words in err[0] and err[0].startswith("attention/translate.py: error:")
     assert sorted(path for path in tmp_path.rglob("*")) == before  # nothing written

@@ -167,6 +167,9 @@ def check_run(result, tmp_path, name):
 def test_quick_run_for_each_architecture(arch, tmp_path, run_main):
     result, out, _ = run_main(main, ["--dataset", "digits", "--arch", arch, "--quick", "--output-dir", str(tmp_path)])
     check_run(result, tmp_path, "digits")
+    # The folder and the --arch flag side by side in config.json, neither hiding the other.
+    config = json.loads((Path(result["run_dir"]) / "config.json").read_text())
+    assert (config["folder"], config["script"], config["arch"]) == ("cnn", "cnn/train.py", arch)
     assert out[-1].startswith("test_accuracy=") and f"params={result['params']}" in out[-1]
 
 

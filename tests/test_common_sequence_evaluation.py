@@ -83,3 +83,30 @@ def test_sine_baselines_use_the_training_mean_and_the_clean_signal(tmp_path):
     expected_floor = np.sqrt(np.mean((truth - dataset.meta["clean"][indices["test"]]) ** 2))
     assert evaluation.baselines["noise_floor"]["rmse"] == pytest.approx(expected_floor, rel=1e-9)
     assert evaluation.test["rmse"] == pytest.approx(0.0, abs=1e-4)
+
+
+@pytest.mark.parametrize("name, time_unit, first_tick, unit", [
+    ("airline", "month", "1949-01", "passengers (thousands)"),
+    ("stock", "trading day", "2004-08-19", "closing price (US dollars)"),
+    ("sine", "time step", "0", "value"),
+])
+def test_the_forecast_plot_names_its_time_axis_in_the_data_units(name, time_unit, first_tick, unit, tmp_path,
+                                                                   monkeypatch):
+    from common import plots
+
+    drawn = {}
+    save_figure = plots.save_figure
+
+    def remember_axes(figure, path):
+        axis = figure.axes[0]
+        drawn.update(xlabel=axis.get_xlabel(), ylabel=axis.get_ylabel(),
+                     ticks=[label.get_text() for label in axis.get_xticklabels()])
+        return save_figure(figure, path)
+
+    monkeypatch.setattr(plots, "save_figure", remember_axes)
+    dataset = {"airline": data.load_airline, "stock": data.load_stock, "sine": data.load_sine}[name]()
+    evaluate_forecast(Oracle(dataset), dataset, tmp_path)
+    assert drawn["xlabel"] == time_unit and drawn["ylabel"] == unit
+    assert first_tick in drawn["ticks"]
+    if dataset.meta["dates"]:
+        assert drawn["ticks"][-1] == dataset.meta["dates"][-1]

@@ -78,7 +78,9 @@ def test_run_folder_contents_and_learning(tmp_path):
 
     history = pd.read_csv(run_dir / "history.csv")
     assert len(history) == saved["epochs_run"] and history["loss"].iloc[-1] < history["loss"].iloc[0]
-    assert json.loads((run_dir / "config.json").read_text())["arch"] == "toy"
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["script"] == "tests/test_common_training.py" and config["folder"] == "tests"
+    assert config["epochs"] == 15 and config["learning_rate"] == 0.01
     assert "Total params" in (run_dir / "summary.txt").read_text()
     model = keras.saving.load_model(run_dir / "model.keras")  # safe mode is Keras' default
     assert model.predict(dataset.x_test, verbose=0).shape == (20, 3)
