@@ -75,3 +75,66 @@ def assert_bad_input(run_main, tmp_path):
         assert not output.exists()
 
     return check
+
+
+@pytest.fixture
+def assert_scores_recomputed():
+    """Assert that a run folder's numbers are those of its own model.keras, recomputed here with scikit-learn.
+
+    check(run_dir, dataset): dataset is what the run trained on (for --quick runs, `load_dataset(...).quick_slice()`).
+    - model.keras is the best epoch's model: its validation loss is the lowest in history.csv;
+    - the test metrics in metrics.json are those of that model's predictions: accuracy and macro F1 for
+      classification (every step of a tagged sequence counts), RMSE in original units for regression and forecasts
+      (a forecast goes back through the scaler and the transform, lag steps back), bits per character for text.
+    Returns (model, metrics.json as a dict).
+    """
+
+    def check(run_dir, dataset):
+        import json
+
+        import keras
+        import numpy as np
+        import pandas as pd
+        from sklearn import metrics as sk_metrics
+
+        from common.tasks import fit_arrays
+
+        run_dir = Path(run_dir)
+        saved = json.loads((run_dir / "metrics.json").read_text())
+        model = keras.saving.load_model(run_dir / "model.keras")
+        best = pd.read_csv(run_dir / "history.csv")["val_loss"].min()
+        x_val, y_val = fit_arrays(dataset.task, dataset.x_val, dataset.y_val)
+        val_loss = model.evaluate(x_val, y_val, batch_size=256, verbose=0)
+        assert (val_loss[0] if isinstance(val_loss, list) else val_loss) == pytest.approx(best, rel=1e-4, abs=1e-6)
+
+        if dataset.task == "seq2seq":  # scored by decoding: attention's own tests recompute it from predictions.txt
+            return model, saved
+        outputs = np.asarray(model.predict(dataset.x_test, verbose=0), dtype="float64")
+        test = saved["test"]
+        if dataset.task == "classification":
+            y_true = dataset.y_test.reshape(-1)
+            outputs = outputs.reshape(len(y_true), -1)
+            y_pred = (outputs[:, 0] > 0.5).astype(int) if outputs.shape[1] == 1 else outputs.argmax(axis=1)
+            assert test["accuracy"] == pytest.approx(sk_metrics.accuracy_score(y_true, y_pred), abs=1e-9)
+            assert test["f1_macro"] == pytest.approx(sk_metrics.f1_score(
+                y_true, y_pred, labels=list(range(dataset.num_classes)), average="macro", zero_division=0), abs=1e-9)
+        elif dataset.task == "generation":
+            chosen = np.take_along_axis(outputs, dataset.y_test[..., None].astype("int64"), axis=-1)
+            assert test["bits_per_char"] == pytest.approx(-np.mean(np.log2(np.clip(chosen, 1e-12, 1))), rel=1e-5)
+        elif dataset.meta.get("forecast"):
+            meta = dataset.meta
+            indices = meta["target_indices"]["test"][:len(dataset.x_test)]
+            change = meta["target_scaler"].inverse_transform(outputs.reshape(len(indices), -1)[:, -1])
+            earlier = meta["series"][indices - meta["lag"]]
+            predicted = {"none": change, "difference": earlier + change}.get(meta["transform"], earlier * np.exp(change))
+            rmse = np.sqrt(sk_metrics.mean_squared_error(meta["series"][indices], predicted))
+            assert test["rmse"] == pytest.approx(rmse, rel=1e-5)
+        else:  # plain regression, in the target's original units
+            scaler = dataset.meta.get("target_scaler")
+            undo = (lambda v: v) if scaler is None else (lambda v: scaler.inverse_transform(v.reshape(-1, 1)).ravel())
+            rmse = np.sqrt(sk_metrics.mean_squared_error(undo(dataset.y_test.astype("float64")),
+                                                         undo(outputs.reshape(len(dataset.y_test), -1)[:, 0])))
+            assert test["rmse"] == pytest.approx(rmse, rel=1e-5)
+        return model, saved
+
+    return check

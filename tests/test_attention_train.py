@@ -8,10 +8,23 @@ import numpy as np
 import pytest
 
 from attention import compare
+from attention.dataset import load_dataset
 from attention.train import main
 from common.datasets import SPLIT_SEED
 
 PLOTTED = [f"attention_{i}.png" for i in range(4)]
+
+
+def token_accuracy_by_hand(rows, tokens):
+    """Share of target tokens (and the <end> after them) that the output has at the same place: predictions.txt
+    rows (source, target, output, ok), recounted here without attention/evaluation.py."""
+    split = list if tokens == "char" else str.split
+    right = total = 0
+    for _, target, output, _ in rows:
+        target, output = split(target) + ["<end>"], split(output) + ["<end>"]
+        right += sum(i < len(output) and output[i] == token for i, token in enumerate(target))
+        total += len(target)
+    return right / total
 
 
 def check_run(result, out, attention, test_pairs, tokens="char", decoding="greedy"):
@@ -31,6 +44,7 @@ def check_run(result, out, attention, test_pairs, tokens="char", decoding="greed
     rows = [line.split("\t") for line in lines[1:]]
     assert all(len(row) == 4 and row[3] == ("yes" if row[2] == row[1] else "NO") for row in rows)
     assert sum(row[3] == "yes" for row in rows) == round(metrics["test"]["exact_match"] * test_pairs)
+    assert metrics["test"]["token_accuracy"] == pytest.approx(token_accuracy_by_hand(rows, tokens))
 
     plotted = sorted(path.name for path in (run_dir / "plots").glob("attention_*.png"))
     assert plotted == ([] if attention == "none" else PLOTTED)
@@ -46,9 +60,10 @@ def check_run(result, out, attention, test_pairs, tokens="char", decoding="greed
     return run_dir
 
 
-def test_quick_default_run_is_bahdanau_on_dates(tmp_path, run_main):
+def test_quick_default_run_is_bahdanau_on_dates(tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--quick", "--output-dir", str(tmp_path)])
     run_dir = check_run(result, out, "bahdanau", test_pairs=128)
+    assert_scores_recomputed(run_dir, load_dataset("dates").quick_slice())  # the best epoch's model was saved
     assert run_dir.parent == tmp_path / "attention" / "bahdanau" and run_dir.name.startswith("dates-")
     vocabulary = json.loads((run_dir / "vocabulary.json").read_text())
     assert set("0123456789-") <= set(vocabulary["target"])
@@ -161,6 +176,12 @@ def test_compare_quick_writes_the_table_and_plot(tmp_path, run_main):
     for model in ("none", "bahdanau"):
         run_dirs = list((study_dir / model).iterdir())
         assert len(run_dirs) == 1 and (run_dirs[0] / "metrics.json").is_file()
+        # Each model's overall score is its length groups' scores weighted by their pairs, and the run's own.
+        mine = [row for row in rows if row["model"] == model and int(row["test_pairs"])]
+        weighted = sum(float(row["exact_match"]) * int(row["test_pairs"]) for row in mine) / 30
+        assert result["totals"][model]["exact_match"] == pytest.approx(weighted)
+        run_metrics = json.loads((run_dirs[0] / "metrics.json").read_text())
+        assert run_metrics["test"]["exact_match"] == pytest.approx(result["totals"][model]["exact_match"])
     assert out[-1] == f"study_dir={study_dir}"
 
 

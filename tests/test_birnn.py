@@ -74,8 +74,18 @@ def test_tagging_dataset_has_a_label_per_step():
 # ---------------------------------------------------------------------------------------------------------------
 # train.py
 
-def test_quick_run_with_compare(tmp_path, run_main):
+def run_tagging_data(run_dir):
+    """The --quick slice of the tagging data a run trained on, with the sizes its config.json records."""
+    config = json.loads((Path(run_dir) / "config.json").read_text())
+    data = load_dataset("tagging", sequence_length=config["sequence_length"], num_samples=config["num_samples"])
+    return data.quick_slice()
+
+
+def test_quick_run_with_compare(tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--quick", "--compare", "--units", "8", "--output-dir", str(tmp_path)])
+    tagging = run_tagging_data(result["run_dir"])
+    assert_scores_recomputed(result["run_dir"], tagging)  # a label per step: every step of every sequence counts
+    assert_scores_recomputed(result["forward_only"]["run_dir"], tagging)
     assert result["dataset"] == "tagging" and set(result["forward_only"]["test"]) == set(result["test"])
     assert result["params"] > result["forward_only"]["params"]
     saved = json.loads((Path(result["run_dir"]) / "metrics.json").read_text())
@@ -102,8 +112,8 @@ def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, assert_bad
     assert_bad_input(main, argv, words)
 
 
-def test_no_bidirectional_trains_the_forward_only_model_alone(tmp_path, run_main):
+def test_no_bidirectional_trains_the_forward_only_model_alone(tmp_path, run_main, assert_scores_recomputed):
     result, _, _ = run_main(main, ["--no-bidirectional", "--quick", "--units", "4", "--output-dir", str(tmp_path)])
     assert Path(result["run_dir"]).parent == tmp_path / "birnn" / "forward_only"
-    model = keras.saving.load_model(Path(result["run_dir"]) / "model.keras")
+    model, _ = assert_scores_recomputed(result["run_dir"], run_tagging_data(result["run_dir"]))
     assert "Bidirectional" not in [type(layer).__name__ for layer in model.layers]

@@ -154,38 +154,41 @@ def test_downloaded_cifar10_keeps_keras_test_split(monkeypatch):
 # ---------------------------------------------------------------------------------------------------------------
 # train.py
 
-def check_run(result, tmp_path, name):
+def check_run(result, tmp_path, dataset, assert_scores_recomputed):
+    """The run folder of a --quick run on dataset; its scores recomputed from its model.keras. Returns metrics."""
     run_dir = Path(result["run_dir"])
-    assert run_dir.parent == tmp_path / "cnn" and run_dir.name.startswith(name)
+    assert run_dir.parent == tmp_path / "cnn" and run_dir.name.startswith(dataset.name)
     assert PLOTS <= {p.name for p in (run_dir / "plots").iterdir()}
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["epochs_run"] == 2 and metrics["test"]["accuracy"] == result["test"]["accuracy"]
+    assert_scores_recomputed(run_dir, dataset.quick_slice())
     return metrics
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)
-def test_quick_run_for_each_architecture(arch, tmp_path, run_main):
+def test_quick_run_for_each_architecture(arch, tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--dataset", "digits", "--arch", arch, "--quick", "--output-dir", str(tmp_path)])
-    check_run(result, tmp_path, "digits")
+    metrics = check_run(result, tmp_path, cnn_dataset.load_dataset("digits"), assert_scores_recomputed)
     # The folder and the --arch flag side by side in config.json, neither hiding the other.
     config = json.loads((Path(result["run_dir"]) / "config.json").read_text())
     assert (config["folder"], config["script"], config["arch"]) == ("cnn", "cnn/train.py", arch)
     assert out[-1].startswith("test_accuracy=") and f"params={result['params']}" in out[-1]
 
 
-def test_quick_run_on_mnist5k_learns(tmp_path, run_main):
+def test_quick_run_on_mnist5k_learns(tmp_path, run_main, assert_scores_recomputed):
     result, _, _ = run_main(main, ["--quick", "--arch", "basic", "--no-augment", "--learning-rate", "0.003",
                                    "--output-dir", str(tmp_path)])
-    metrics = check_run(result, tmp_path, "mnist5k")
+    metrics = check_run(result, tmp_path, cnn_dataset.load_dataset("mnist5k"), assert_scores_recomputed)
     assert metrics["test"]["accuracy"] > 3 * metrics["baselines"]["majority_class"]["accuracy"]
 
 
-def test_quick_run_on_an_image_folder(tmp_path, run_main):
+def test_quick_run_on_an_image_folder(tmp_path, run_main, assert_scores_recomputed):
     folder = write_image_folder(tmp_path / "squares")
     output = tmp_path / "runs"
     result, _, _ = run_main(main, ["--image-dir", str(folder), "--image-size", "16", "--arch", "basic", "--quick",
                                    "--output-dir", str(output)])
-    check_run(result, output, "squares")
+    metrics = check_run(result, output, cnn_dataset.load_dataset(image_dir=folder, image_size=16),
+                        assert_scores_recomputed)
     assert result["params"] == build_model((16, 16, 3), 2, arch="basic").count_params()
 
 

@@ -69,9 +69,10 @@ def test_images_are_read_as_rows():
 # ---------------------------------------------------------------------------------------------------------------
 # train.py
 
-def test_quick_default_run(tmp_path, run_main):
+def test_quick_default_run(tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--quick", "--units", "16", "--output-dir", str(tmp_path)])
     run_dir = Path(result["run_dir"])
+    assert_scores_recomputed(run_dir, load_dataset("mnist5k").quick_slice())
     assert run_dir.parent == tmp_path / "deep_rnn" and run_dir.name.startswith("mnist5k")
     assert json.loads((run_dir / "config.json").read_text())["layers"] == 2
     assert (run_dir / "plots" / "confusion_matrix.png").exists() and out[-1].startswith("test_accuracy=")
@@ -83,9 +84,10 @@ def test_digits_rows_learn_in_a_short_run(tmp_path, run_main):
     assert result["test"]["accuracy"] > 0.8 > result["baselines"]["majority_class"]["accuracy"]
 
 
-def test_quick_residual_rnn_on_sine(tmp_path, run_main):
+def test_quick_residual_rnn_on_sine(tmp_path, run_main, assert_scores_recomputed):
     result, _, _ = run_main(main, ["--dataset", "sine", "--cell", "rnn", "--layers", "3", "--units", "8",
                                    "--residual", "--quick", "--output-dir", str(tmp_path)])
+    assert_scores_recomputed(result["run_dir"], load_dataset("sine").quick_slice())
     assert "noise_floor" in result["baselines"]
 
 

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from gru.dataset import load_dataset
 from gru.model import build_model
 from gru.train import main
 
@@ -24,9 +25,10 @@ def test_deep_gru_stacks_layers_that_pass_sequences_on():
     assert model.predict(np.ones((2, 9), "int32"), verbose=0).shape == (2, 9, 40)
 
 
-def test_quick_text_default(tmp_path, run_main):
+def test_quick_text_default(tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--quick", "--units", "32", "--output-dir", str(tmp_path)])
     run_dir = Path(result["run_dir"])
+    assert_scores_recomputed(run_dir, load_dataset("text").quick_slice())
     assert result["dataset"] == "text" and result["task"] == "generation"
     # Counted on the quick slice's 512 training sequences; on the whole corpus it is 4.69.
     assert 4.5 < result["baselines"]["unigram"]["bits_per_char"] < 5.2
@@ -45,10 +47,10 @@ def test_text_model_learns_beyond_the_unigram_baseline(tmp_path, run_main):
     assert result["test"]["bits_per_char"] < result["baselines"]["unigram"]["bits_per_char"]
 
 
-def test_quick_two_layer_gru_on_sine(tmp_path, run_main):
+def test_quick_two_layer_gru_on_sine(tmp_path, run_main, assert_scores_recomputed):
     result, _, _ = run_main(main, ["--dataset", "sine", "--layers", "2", "--units", "8", "--quick",
                                    "--output-dir", str(tmp_path)])
-    model = keras.saving.load_model(Path(result["run_dir"]) / "model.keras")
+    model, _ = assert_scores_recomputed(result["run_dir"], load_dataset("sine").quick_slice())
     assert [type(layer).__name__ for layer in model.layers].count("GRU") == 2
     assert "noise_floor" in result["baselines"]
 

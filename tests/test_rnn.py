@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 
+from rnn.dataset import load_dataset
 from rnn.model import build_model
 from rnn.train import main
 
@@ -56,6 +57,7 @@ def test_token_inputs_for_classification_and_generation():
 # train.py
 
 def quick(argv, tmp_path, run_main):
+    """A --quick run of rnn/train.py with argv; returns (result, run folder)."""
     result, out, err = run_main(main, argv + ["--quick", "--output-dir", str(tmp_path)])
     assert not isinstance(result, SystemExit), err
     run_dir = Path(result["run_dir"])
@@ -67,17 +69,19 @@ def quick(argv, tmp_path, run_main):
     return result, run_dir
 
 
-def test_quick_sine_reports_the_forecasting_baselines(tmp_path, run_main):
+def test_quick_sine_reports_the_forecasting_baselines(tmp_path, run_main, assert_scores_recomputed):
     result, run_dir = quick([], tmp_path, run_main)
+    assert_scores_recomputed(run_dir, load_dataset("sine", window=20).quick_slice())
     assert set(result["baselines"]) == {"persistence", "noise_floor", "mean"}
     assert result["baselines"]["noise_floor"]["rmse"] == pytest.approx(0.1, rel=0.15)  # --noise 0.1
     assert (run_dir / "plots" / "forecast.png").stat().st_size > 10_000
     assert json.loads((run_dir / "config.json").read_text())["window"] == 20  # the dataset's own window
 
 
-def test_quick_sine_many_to_many(tmp_path, run_main):
+def test_quick_sine_many_to_many(tmp_path, run_main, assert_scores_recomputed):
     result, run_dir = quick(["--task", "many-to-many", "--window", "10"], tmp_path, run_main)
-    model = keras.saving.load_model(run_dir / "model.keras")
+    # Scored at the last step of each window: the prediction of the value after it.
+    model, _ = assert_scores_recomputed(run_dir, load_dataset("sine", window=10, many_to_many=True).quick_slice())
     assert model.output_shape == (None, None)  # a value for every step
     assert result["test"]["rmse"] > 0
 
@@ -89,16 +93,22 @@ def test_trained_sine_model_beats_persistence(tmp_path, run_main):
 
 
 @pytest.mark.parametrize("dataset", ["airline", "stock", "adding"])
-def test_quick_other_offline_datasets(dataset, tmp_path, run_main):
+def test_quick_other_offline_datasets(dataset, tmp_path, run_main, assert_scores_recomputed):
     result, run_dir = quick(["--dataset", dataset, "--sequence-length", "20", "--num-samples", "600"], tmp_path,
                             run_main)
     expected = {"airline": {"persistence", "seasonal_naive", "mean"}, "stock": {"persistence", "mean"},
                 "adding": {"mean"}}[dataset]
     assert set(result["baselines"]) == expected and np.isfinite(result["test"]["rmse"])
+    options = {"sequence_length": 20, "num_samples": 600} if dataset == "adding" else {}
+    assert_scores_recomputed(run_dir, load_dataset(dataset, **options).quick_slice())
+    if dataset == "airline":  # the baselines in thousands of passengers, as pinned in test_common_sequence_evaluation
+        assert [result["baselines"][name]["rmse"] for name in ("persistence", "seasonal_naive", "mean")] == \
+            pytest.approx([48.04, 41.85, 216.5], abs=0.1)
 
 
-def test_quick_text_writes_bits_per_char_and_samples(tmp_path, run_main):
+def test_quick_text_writes_bits_per_char_and_samples(tmp_path, run_main, assert_scores_recomputed):
     result, run_dir = quick(["--dataset", "text", "--window", "40", "--prompt", "def "], tmp_path, run_main)
+    assert_scores_recomputed(run_dir, load_dataset("text", window=40).quick_slice())
     assert 0 < result["test"]["bits_per_char"] < 8 and "unigram" in result["baselines"]
     samples = (run_dir / "samples.txt").read_text()
     assert samples.count("--- temperature") == 3 and "\ndef " in samples
