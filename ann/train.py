@@ -8,6 +8,7 @@
 
 import dataclasses
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (python ann/train.py): make the repository root importable
@@ -45,18 +46,43 @@ def main(argv: list[str] | None = None) -> dict:
 
     # TensorFlow loads only now, after the flags were checked, so that a mistyped flag is answered at once.
     quiet_tensorflow(config.verbose)
-    from ann.model import build_model
-    from common.training import train_and_evaluate
+    import keras
 
+    from ann.model import build_model
+    from common.training import (evaluate_classification, evaluate_regression, finish_run, make_callbacks,
+                                 make_optimizer, progress_verbosity, quick_settings, start_run)
+
+    # ---- Data: features (n, d), standardized on the training split; class indices or a target value
     with exit_on_bad_input():
         dataset = load_dataset(config.dataset)
+    keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
+    dataset, epochs = quick_settings(config, dataset)
 
-    def build():
-        return build_model(input_dim=dataset.input_shape[0], task=dataset.task, num_classes=dataset.num_classes,
-                           hidden_units=parse_int_list(config.hidden_units, "--hidden-units"),
-                           activation=config.activation, dropout_rate=config.dropout)
+    # ---- Model: hidden Dense layers, then an output layer and a loss that fit the task
+    model = build_model(input_dim=dataset.input_shape[0], task=dataset.task, num_classes=dataset.num_classes,
+                        hidden_units=parse_int_list(config.hidden_units, "--hidden-units"),
+                        activation=config.activation, dropout_rate=config.dropout)
+    if dataset.task == "regression":  # one linear unit: mean squared error, and the mean absolute error to read
+        loss, metrics = keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
+    elif dataset.num_classes == 2:    # one sigmoid unit: p(class 1)
+        loss, metrics = keras.losses.BinaryCrossentropy(), [keras.metrics.BinaryAccuracy(name="accuracy")]
+    else:                             # softmax over the classes; labels stay class indices, hence "sparse"
+        loss, metrics = keras.losses.SparseCategoricalCrossentropy(), \
+            [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                  loss=loss, metrics=metrics)
 
-    result = train_and_evaluate(config, dataset, build, arch="ann")
+    # ---- Training: early stopping on the validation loss keeps the best epoch's weights
+    run_dir = start_run(config, "ann", dataset.name, model)
+    start = time.perf_counter()
+    history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
+                        epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
+                        verbose=progress_verbosity())
+    train_seconds = time.perf_counter() - start
+
+    # ---- Evaluation: the test split, beside a baseline that learns nothing
+    evaluate = evaluate_regression if dataset.task == "regression" else evaluate_classification
+    result = finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, train_seconds)
     print(result["summary"])
     return result
 

@@ -21,7 +21,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python attention/compare.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from attention.train import ATTENTIONS, AttentionConfig, model_builder
+from attention.train import ATTENTIONS, AttentionConfig, train_model
 from common.config import (exit_on_bad_input, format_config, make_run_dir, option, parse_config, quiet_tensorflow,
                            require, setup_logging)
 
@@ -127,21 +127,17 @@ def main(argv: list[str] | None = None) -> dict:
 
     quiet_tensorflow(config.verbose)
     from attention.dataset import load_dataset
-    from attention.evaluation import seq2seq_evaluator
-    from common.training import train_and_evaluate
 
     with exit_on_bad_input():
         dataset = load_dataset(**config.dataset_options())
         study_dir = make_run_dir(config.output_dir, "attention", f"compare-{dataset.name}")
-    evaluate = seq2seq_evaluator(config.beam_width, config.num_heatmaps)
     rows, totals, groups = [], {}, None
     for model in models:
         print(f"--- {model} ---", flush=True)
         attention, input_feeding = model_settings(model)
         run_config = dataclasses.replace(config, attention=attention, input_feeding=input_feeding,
                                          output_dir=str(study_dir))
-        result = train_and_evaluate(run_config, dataset, model_builder(run_config, dataset), arch=model,
-                                    evaluate=evaluate)
+        result = train_model(run_config, dataset, group=model)  # train.py's compile and fit, one run folder each
         by_length = result["by_source_length"]
         groups = groups or length_groups([row["source_length"] for row in by_length], config.bins)
         rows += grouped_rows(model, by_length, groups)

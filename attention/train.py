@@ -14,6 +14,7 @@ where the decoder looked while writing each output token.
 
 import dataclasses
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (python attention/train.py): make the repository root importable
@@ -86,15 +87,46 @@ class AttentionConfig(TrainConfig):
         return {"name": self.dataset, **options}
 
 
-def model_builder(config: AttentionConfig, dataset):
-    """A function building the model the flags describe for this dataset (what train_and_evaluate calls)."""
-    from attention.model import build_model
+def train_model(config: AttentionConfig, dataset, group: str) -> dict:
+    """Build, compile and fit the model the flags describe on dataset, decode the test split, save a run folder
+    under output_dir/<group>/. Returns metrics.json's content plus run_dir, history and the summary line."""
+    import keras
 
-    return lambda: build_model(
-        source_vocabulary_size=len(dataset.meta["source_vocabulary"]), target_vocabulary_size=dataset.num_classes,
-        target_length=dataset.y_train.shape[1] - 1, attention=config.attention, cell=config.cell,
-        units=config.units, embedding_dim=config.embedding_dim, bidirectional_encoder=config.bidirectional_encoder,
-        attention_units=config.attention_units, input_feeding=config.input_feeding)
+    from attention.evaluation import seq2seq_evaluator
+    from attention.model import build_model
+    from common.tasks import TokenAccuracy
+    from common.training import (finish_run, make_callbacks, make_optimizer, progress_verbosity, quick_settings,
+                                 start_run)
+
+    keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
+    dataset, epochs = quick_settings(config, dataset)
+
+    # ---- Model: encoder, then a decoder that attends over the encoder states at every output step
+    with exit_on_bad_input():  # settings that cannot fit together (luong-dot needs equal sizes) are bad input
+        model = build_model(
+            source_vocabulary_size=len(dataset.meta["source_vocabulary"]), target_vocabulary_size=dataset.num_classes,
+            target_length=dataset.y_train.shape[1] - 1, attention=config.attention, cell=config.cell,
+            units=config.units, embedding_dim=config.embedding_dim, bidirectional_encoder=config.bidirectional_encoder,
+            attention_units=config.attention_units, input_feeding=config.input_feeding)
+    # Cross-entropy over the target vocabulary at every output step; a shorter target is padded with <pad> (id 0)
+    # after its <end>, and those positions are not scored.
+    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                  loss=keras.losses.SparseCategoricalCrossentropy(ignore_class=0),
+                  metrics=[TokenAccuracy(name="accuracy")])
+
+    # ---- Training with teacher forcing: y rows are <start> y_1 .. y_T <end>; the decoder reads the true tokens up
+    # to the last one (y[:, :-1]) and learns to write each next one (y[:, 1:]), whatever it would have written itself.
+    run_dir = start_run(config, group, dataset.name, model)
+    start = time.perf_counter()
+    history = model.fit([dataset.x_train, dataset.y_train[:, :-1]], dataset.y_train[:, 1:],
+                        validation_data=([dataset.x_val, dataset.y_val[:, :-1]], dataset.y_val[:, 1:]),
+                        epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
+                        verbose=progress_verbosity())
+    train_seconds = time.perf_counter() - start
+
+    # ---- Evaluation: the test split decoded on its own (no teacher), word for word against the targets
+    evaluation = seq2seq_evaluator(config.beam_width, config.num_heatmaps)(model, dataset, run_dir)
+    return finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -105,13 +137,11 @@ def main(argv: list[str] | None = None) -> dict:
     # TensorFlow loads only now, after the flags were checked, so that a mistyped flag is answered at once.
     quiet_tensorflow(config.verbose)
     from attention.dataset import load_dataset
-    from attention.evaluation import seq2seq_evaluator
-    from common.training import train_and_evaluate
 
+    # ---- Data: source ids (n, S) and target ids (n, T + 2) of <start> target <end>, padded with <pad> = 0
     with exit_on_bad_input():
         dataset = load_dataset(**config.dataset_options())
-    result = train_and_evaluate(config, dataset, model_builder(config, dataset), arch=f"attention/{config.attention}",
-                                evaluate=seq2seq_evaluator(config.beam_width, config.num_heatmaps))
+    result = train_model(config, dataset, group=f"attention/{config.attention}")
     for example in result["examples"]:
         print(f"  {example['source']!r} -> {example['output']!r} (target {example['target']!r})")
     print(result["summary"])

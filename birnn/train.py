@@ -10,6 +10,7 @@
 
 import dataclasses
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (python birnn/train.py): make the repository root importable
@@ -54,22 +55,46 @@ def main(argv: list[str] | None = None) -> dict:
 
     # TensorFlow loads only now, after the flags were checked, so that a mistyped flag is answered at once.
     quiet_tensorflow(config.verbose)
+    import keras
+
     from birnn.model import build_model
     from common.sequence_evaluation import sequence_evaluator
-    from common.training import train_and_evaluate, write_json
+    from common.tasks import loss_for_task, metrics_for_task
+    from common.training import (finish_run, make_callbacks, make_optimizer, progress_verbosity, quick_settings,
+                                 start_run, write_json)
 
+    # ---- Data: by default sequences (n, time, 1) with a label for every step that depends on both neighbours
     with exit_on_bad_input():
-        dataset = load_dataset(config.dataset, **dataset_options(config))
-    evaluate = sequence_evaluator(dataset, **evaluator_options(config))
+        full_dataset = load_dataset(config.dataset, **dataset_options(config))
 
-    def builder(bidirectional: bool):
-        return lambda: build_model(cell=config.cell, merge_mode=config.merge_mode, bidirectional=bidirectional,
-                                   **model_options(config, dataset))
+    def train(bidirectional: bool) -> dict:
+        """Build, compile, fit and score one model (the same seed for both, so that only the direction differs)."""
+        keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
+        dataset, epochs = quick_settings(config, full_dataset)
 
-    result = train_and_evaluate(config, dataset, builder(config.bidirectional),
-                                arch="birnn" if config.bidirectional else "birnn/forward_only", evaluate=evaluate)
+        # ---- Model: Bidirectional(cell) reads the sequence both ways; the forward-only model reads it one way
+        model = build_model(cell=config.cell, merge_mode=config.merge_mode, bidirectional=bidirectional,
+                            **model_options(config, dataset))
+        # The loss follows the data (common/tasks.py): cross-entropy over the tags, at every step.
+        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                      loss=loss_for_task(dataset.task, dataset.num_classes),
+                      metrics=metrics_for_task(dataset.task, dataset.num_classes))
+
+        # ---- Training: early stopping on the validation loss keeps the best epoch's weights
+        run_dir = start_run(config, "birnn" if bidirectional else "birnn/forward_only", dataset.name, model)
+        start = time.perf_counter()
+        history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
+                            epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
+                            verbose=progress_verbosity())
+        train_seconds = time.perf_counter() - start
+
+        # ---- Evaluation: the test split beside its baselines (every step of every sequence counts)
+        evaluate = sequence_evaluator(dataset, **evaluator_options(config))
+        return finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, train_seconds)
+
+    result = train(config.bidirectional)
     if config.compare and config.bidirectional:
-        forward = train_and_evaluate(config, dataset, builder(False), arch="birnn/forward_only", evaluate=evaluate)
+        forward = train(bidirectional=False)
         result["forward_only"] = {key: forward[key] for key in ("test", "params", "train_seconds", "run_dir")}
         saved = {key: value for key, value in result.items() if key not in ("run_dir", "history", "summary")}
         write_json(Path(result["run_dir"]) / "metrics.json", saved)  # the comparison stays with the run

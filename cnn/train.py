@@ -9,6 +9,7 @@
 
 import dataclasses
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (python cnn/train.py): make the repository root importable
@@ -65,33 +66,51 @@ def main(argv: list[str] | None = None) -> dict:
 
     # TensorFlow loads only now, after the flags were checked, so that a mistyped flag is answered at once.
     quiet_tensorflow(config.verbose)
+    import keras
+
     from cnn.model import build_model
     from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
     from common.tasks import predicted_classes, predicted_confidence
-    from common.training import evaluate_classification, train_and_evaluate
+    from common.training import (evaluate_classification, finish_run, make_callbacks, make_optimizer,
+                                 progress_verbosity, quick_settings, start_run)
 
+    # ---- Data: images (n, height, width, channels) scaled to 0..1, and class indices
     with exit_on_bad_input():
         dataset = load_dataset(config.dataset, image_dir=config.image_dir or None, image_size=config.image_size)
+    keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
+    dataset, epochs = quick_settings(config, dataset)
 
-    def build():
-        return build_model(dataset.input_shape, dataset.num_classes, arch=config.arch, padding=config.padding,
-                           strides=config.strides, pooling=config.pooling, batchnorm=config.batchnorm,
-                           dropout_rate=None if config.dropout < 0 else config.dropout, blocks=config.blocks,
-                           filters=config.filters,
-                           augment=config.augment, flip=dataset.meta.get("flip_ok", False))
+    # ---- Model: convolution blocks, then a softmax over the classes (one sigmoid unit for two)
+    with exit_on_bad_input():  # flags that shrink the image below what a layer needs are bad input too
+        model = build_model(dataset.input_shape, dataset.num_classes, arch=config.arch, padding=config.padding,
+                            strides=config.strides, pooling=config.pooling, batchnorm=config.batchnorm,
+                            dropout_rate=None if config.dropout < 0 else config.dropout, blocks=config.blocks,
+                            filters=config.filters, augment=config.augment, flip=dataset.meta.get("flip_ok", False))
+    if dataset.num_classes == 2:
+        loss, accuracy = keras.losses.BinaryCrossentropy(), keras.metrics.BinaryAccuracy(name="accuracy")
+    else:  # labels stay class indices, hence "sparse"
+        loss, accuracy = keras.losses.SparseCategoricalCrossentropy(), \
+            keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                  loss=loss, metrics=[accuracy])
 
-    def evaluate(model, data, run_dir):
-        """The common classification scores, plus the pictures of what this CNN sees."""
-        evaluation = evaluate_classification(model, data, run_dir)
-        probabilities = evaluation.outputs[:25]  # the first test images' outputs, already predicted above
-        plot_prediction_grid(data.x_test[:25], data.y_test[:25], predicted_classes(probabilities),
-                             predicted_confidence(probabilities), data.class_names,
-                             run_dir / "plots" / "predictions_grid.png")
-        plot_filters(model, run_dir / "plots" / "filters.png")
-        plot_feature_maps(model, data.x_test[0], run_dir / "plots" / "feature_maps.png")
-        return evaluation
+    # ---- Training: the augmentation layers act only here; early stopping keeps the best epoch's weights
+    run_dir = start_run(config, "cnn", dataset.name, model)
+    start = time.perf_counter()
+    history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
+                        epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
+                        verbose=progress_verbosity())
+    train_seconds = time.perf_counter() - start
 
-    result = train_and_evaluate(config, dataset, build, arch="cnn", evaluate=evaluate)
+    # ---- Evaluation: the test split beside the majority class, and pictures of what the network sees
+    evaluation = evaluate_classification(model, dataset, run_dir)
+    probabilities = evaluation.outputs[:25]  # the first test images' outputs, already predicted above
+    plot_prediction_grid(dataset.x_test[:25], dataset.y_test[:25], predicted_classes(probabilities),
+                         predicted_confidence(probabilities), dataset.class_names,
+                         run_dir / "plots" / "predictions_grid.png")
+    plot_filters(model, run_dir / "plots" / "filters.png")
+    plot_feature_maps(model, dataset.x_test[0], run_dir / "plots" / "feature_maps.png")
+    result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
     print(result["summary"])
     return result
 

@@ -56,17 +56,6 @@ def metrics_for_task(task: str, num_classes: int = 0) -> list:
     return []
 
 
-def fit_arrays(task: str, x: np.ndarray, y: np.ndarray) -> tuple:
-    """(inputs, targets) that fit, evaluate and predict receive for a split's x and y.
-
-    seq2seq is trained with teacher forcing: y rows are <start> y_1 .. y_T <end>; the decoder reads them up to the
-    last token (inputs [x, y[:, :-1]]) and learns to predict each next one (targets y[:, 1:]).
-    """
-    if task == "seq2seq":
-        return [x, y[:, :-1]], y[:, 1:]
-    return x, y
-
-
 @keras.saving.register_keras_serializable(package="common")  # saved with the model's compile settings
 class TokenAccuracy(keras.metrics.Mean):
     """Share of target tokens predicted right, padding (id 0) left out: the seq2seq accuracy while training.

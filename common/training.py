@@ -1,10 +1,13 @@
-"""The one training path every train script takes: seed, build, compile, fit, evaluate, save a run folder.
+"""The bookkeeping around a train script's own compile and fit: the run folder, callbacks, evaluation, summary.
 
-    result = train_and_evaluate(config, dataset, lambda: build_model(...), arch="ann")
+    dataset, epochs = quick_settings(config, dataset)            # --quick: a slice and two epochs
+    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm), loss=..., ...)
+    run_dir = start_run(config, "ann", dataset.name, model)      # config.json, summary.txt
+    history = model.fit(..., epochs=epochs, callbacks=make_callbacks(config, run_dir), verbose=progress_verbosity())
+    result = finish_run(run_dir, model, history, evaluate_classification(model, dataset, run_dir), dataset, seconds)
 
-What differs between tasks plugs in as an evaluator, `evaluate(model, dataset, run_dir) -> Evaluation`, which
-scores the test split beside its baselines and saves the task's own plots. Classification and regression
-evaluators live here; a folder with another task passes its own, and the loop itself is never copied.
+An evaluator, `evaluate(model, dataset, run_dir) -> Evaluation`, scores the test split beside its baselines and saves
+the task's own plots: classification and regression are here, a folder with another task writes its own.
 
 A run folder (never overwritten) holds:
     config.json  history.csv  metrics.json  model.keras  summary.txt  plots/learning_curves.png  plots/<task's own>
@@ -15,18 +18,16 @@ import dataclasses
 import json
 import logging
 import sys
-import time
 from pathlib import Path
 from typing import Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from common import metrics, plots
 from common.config import TrainConfig, exit_on_bad_input, make_run_dir, script_name
 from common.datasets import Dataset
-from common.tasks import fit_arrays, loss_for_task, metrics_for_task, predicted_classes
+from common.tasks import predicted_classes
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +98,6 @@ EVALUATORS: dict[str, Evaluator] = {"classification": evaluate_classification, "
 # Building blocks of the loop
 
 
-def get_strategy() -> tf.distribute.Strategy:
-    """The distribution strategy models are built under: the default (one device) for now.
-
-    Building inside `strategy.scope()` already, a later `--strategy mirrored` only has to return another strategy.
-    """
-    return tf.distribute.get_strategy()
-
-
 def make_optimizer(name: str, learning_rate: float, clip_norm: float = 0.0) -> keras.optimizers.Optimizer:
     """The optimizer; clip_norm > 0 rescales every step whose gradient (all weights together) is longer than it."""
     optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
@@ -152,49 +145,54 @@ def shown_path(path: Path | str) -> str:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# The loop
+# The run folder around a train script's own compile and fit:
+#
+#     dataset, epochs = quick_settings(config, dataset)
+#     model.compile(optimizer=make_optimizer(...), loss=..., metrics=[...])
+#     run_dir = start_run(config, "ann", dataset.name, model)
+#     history = model.fit(..., epochs=epochs, callbacks=make_callbacks(config, run_dir), verbose=progress_verbosity())
+#     result = finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, train_seconds)
 
 
-def train_and_evaluate(config: TrainConfig, dataset: Dataset, build_model: Callable[[], keras.Model], arch: str,
-                       evaluate: Evaluator | None = None) -> dict:
-    """Train build_model() on dataset as config says, score the test split, and save everything in a run folder.
-
-    Returns metrics.json's content plus "run_dir", "history" (per-epoch lists) and "summary" (the last line).
-    """
-    keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
-    epochs = config.epochs
-    if config.quick:
-        dataset, epochs = dataset.quick_slice(), min(epochs, QUICK_EPOCHS)
-    evaluate = evaluate or EVALUATORS[dataset.task]
+def quick_settings(config: TrainConfig, dataset: Dataset) -> tuple[Dataset, int]:
+    """(dataset, epochs) to train with: with --quick the first examples of each split and at most two epochs."""
+    dataset, epochs = (dataset.quick_slice(), min(config.epochs, QUICK_EPOCHS)) if config.quick else \
+        (dataset, config.epochs)
     log.info("data: %s (%s), %s", dataset.name, dataset.task, dataset.sizes())
+    return dataset, epochs
 
-    # A model that cannot be built from these flags (say, an image too small for its pooling) is bad input too.
-    with get_strategy().scope(), exit_on_bad_input():
-        model = build_model()
-        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-                      loss=loss_for_task(dataset.task, dataset.num_classes),
-                      metrics=metrics_for_task(dataset.task, dataset.num_classes))
 
-    with exit_on_bad_input():  # an --output-dir that cannot be written to is the user's to fix, not a crash
-        run_dir = make_run_dir(config.output_dir, arch, dataset.name)
+def start_run(config: TrainConfig, group: str, dataset_name: str, model: keras.Model) -> Path:
+    """A new run folder output_dir/<group>/<dataset>-<time>/ with config.json and summary.txt; returns its path.
+
+    group is the folder's name ("ann"), or a path under it ("attention/bahdanau"). An --output-dir that cannot be
+    written to exits 2 with one line, like any bad input.
+    """
+    with exit_on_bad_input():
+        run_dir = make_run_dir(config.output_dir, group, dataset_name)
     # Which script made the run, beside its flags: `python -m <folder>.train` and these settings repeat it. (A
     # folder's own --arch flag, as in cnn/, is one of the settings and keeps its key.)
     script = script_name(type(config))
     write_json(run_dir / "config.json", {"folder": script.split("/")[0], "script": script, **config.to_dict()})
     with open(run_dir / "summary.txt", "w") as summary_file:
         model.summary(print_fn=lambda line, **_: summary_file.write(line + "\n"))
+    return run_dir
 
-    start = time.perf_counter()
-    x_train, y_train = fit_arrays(dataset.task, dataset.x_train, dataset.y_train)
-    history = model.fit(x_train, y_train, validation_data=fit_arrays(dataset.task, dataset.x_val, dataset.y_val),
-                        epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
-                        verbose=1 if sys.stdout.isatty() else 2)
-    train_seconds = time.perf_counter() - start
+
+def progress_verbosity() -> int:
+    """Keras' fit verbosity: a live progress bar in a terminal, one line per epoch in a log file or a test."""
+    return 1 if sys.stdout.isatty() else 2
+
+
+def finish_run(run_dir: Path, model: keras.Model, history: keras.callbacks.History, evaluation: Evaluation,
+               dataset: Dataset, train_seconds: float) -> dict:
+    """Save model.keras, the learning curves and metrics.json; log the scores beside the baselines.
+
+    Returns metrics.json's content plus "run_dir", "history" (per-epoch lists) and "summary" (the last line to print).
+    """
     # Early stopping has restored the best epoch's weights; saving them again also covers a run that ended on NaN
     # before the checkpoint wrote anything.
     model.save(run_dir / "model.keras")
-
-    evaluation = evaluate(model, dataset, run_dir)
     plots.plot_learning_curves(history.history, run_dir / "plots" / "learning_curves.png")
     result = {
         "dataset": dataset.name,
@@ -207,7 +205,6 @@ def train_and_evaluate(config: TrainConfig, dataset: Dataset, build_model: Calla
         **evaluation.details,
     }
     write_json(run_dir / "metrics.json", result)
-
     log.info("test split, model beside baselines:\n%s", metrics.format_comparison(evaluation.test,
                                                                                    evaluation.baselines))
     line = summary_line(evaluation.test, result["params"], train_seconds, run_dir)

@@ -13,6 +13,7 @@ comparison.png (test MSE against length, one line per model, beside the baseline
 
 import dataclasses
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (python deep_rnn/compare.py): make the repository root importable
@@ -98,8 +99,11 @@ def main(argv: list[str] | None = None) -> dict:
     models = parse_models(config.models)
 
     quiet_tensorflow(config.verbose)
+    import keras
+
     from common.sequence_datasets import load_adding
-    from common.training import train_and_evaluate
+    from common.training import (evaluate_regression, finish_run, make_callbacks, make_optimizer,
+                                 progress_verbosity, quick_settings, start_run)
     from deep_rnn.model import build_model
 
     with exit_on_bad_input():
@@ -111,12 +115,20 @@ def main(argv: list[str] | None = None) -> dict:
             name = cell if depth == 1 else f"{cell}-{depth}"
             print(f"--- {name}, T = {length} ---", flush=True)
             run_config = dataclasses.replace(config, output_dir=str(study_dir))
-
-            def build():
-                return build_model("regression", cell=cell, units=config.units, num_layers=depth,
-                                   input_shape=dataset.input_shape)
-
-            result = train_and_evaluate(run_config, dataset, build, arch=name)
+            keras.utils.set_random_seed(config.seed)  # every model starts from the same seed
+            data, epochs = quick_settings(config, dataset)
+            model = build_model("regression", cell=cell, units=config.units, num_layers=depth,
+                                input_shape=data.input_shape)
+            model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                          loss=keras.losses.MeanSquaredError(), metrics=[keras.metrics.MeanAbsoluteError(name="mae")])
+            run_dir = start_run(run_config, name, data.name, model)
+            start = time.perf_counter()
+            history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=epochs,
+                                batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
+                                verbose=progress_verbosity())
+            train_seconds = time.perf_counter() - start
+            result = finish_run(run_dir, model, history, evaluate_regression(model, data, run_dir), data,
+                                train_seconds)
             rows.append({"model": name, "length": length, "test_mse": result["test"]["mse"],
                          "baseline_mse": result["baselines"]["mean"]["mse"], "params": result["params"],
                          "epochs_run": result["epochs_run"], "train_seconds": result["train_seconds"]})

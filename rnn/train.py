@@ -8,6 +8,7 @@
 
 import dataclasses
 import sys
+import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (python rnn/train.py): make the repository root importable
@@ -32,15 +33,39 @@ def main(argv: list[str] | None = None) -> dict:
 
     # TensorFlow loads only now, after the flags were checked, so that a mistyped flag is answered at once.
     quiet_tensorflow(config.verbose)
+    import keras
+
     from common.sequence_evaluation import sequence_evaluator
-    from common.training import train_and_evaluate
+    from common.tasks import loss_for_task, metrics_for_task
+    from common.training import (finish_run, make_callbacks, make_optimizer, progress_verbosity, quick_settings,
+                                 start_run)
     from rnn.model import build_model
 
+    # ---- Data: windows (n, window, 1) of a series split in time order, or sequences and texts
     with exit_on_bad_input():
         dataset = load_dataset(config.dataset, **dataset_options(config))
+    keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
+    dataset, epochs = quick_settings(config, dataset)
 
-    result = train_and_evaluate(config, dataset, lambda: build_model(**model_options(config, dataset)), arch="rnn",
-                                evaluate=sequence_evaluator(dataset, **evaluator_options(config)))
+    # ---- Model: SimpleRNN layers, then a Dense output (at every step for many-to-many and text)
+    model = build_model(**model_options(config, dataset))
+    # The loss follows the data (common/tasks.py): mean squared error for a value, cross-entropy over the classes
+    # for a label, and over the characters at every step for text (next-character classification).
+    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                  loss=loss_for_task(dataset.task, dataset.num_classes),
+                  metrics=metrics_for_task(dataset.task, dataset.num_classes))
+
+    # ---- Training: early stopping on the validation loss keeps the best epoch's weights
+    run_dir = start_run(config, "rnn", dataset.name, model)
+    start = time.perf_counter()
+    history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
+                        epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
+                        verbose=progress_verbosity())
+    train_seconds = time.perf_counter() - start
+
+    # ---- Evaluation: forecasts in the original units beside persistence, accuracy or bits per character
+    evaluate = sequence_evaluator(dataset, **evaluator_options(config))
+    result = finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, train_seconds)
     print(result["summary"])
     return result
 

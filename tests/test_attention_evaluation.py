@@ -10,7 +10,7 @@ from attention.compare import grouped_rows, length_groups, model_settings, parse
 from attention.evaluation import by_source_length, positional_majority, score_outputs
 from common import plots
 from common.metrics import format_comparison
-from common.tasks import TokenAccuracy, fit_arrays, loss_for_task
+from common.tasks import TokenAccuracy, loss_for_task
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -95,18 +95,7 @@ def test_parse_models():
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# common/: fit_arrays, TokenAccuracy, the seq2seq loss, format_comparison, plot_attention
-
-def test_fit_arrays_teacher_forcing_for_seq2seq_and_identity_otherwise():
-    x = np.array([[5, 6, 0]])
-    y = np.array([[1, 7, 8, 2, 0]])  # <start> 7 8 <end> <pad>
-    (source, decoder_input), targets = fit_arrays("seq2seq", x, y)
-    assert source is x
-    np.testing.assert_array_equal(decoder_input, [[1, 7, 8, 2]])
-    np.testing.assert_array_equal(targets, [[7, 8, 2, 0]])
-    inputs, labels = fit_arrays("classification", x, y[:, 0])
-    assert inputs is x and labels.tolist() == [1]
-
+# common/: TokenAccuracy, the seq2seq loss, format_comparison, plot_attention
 
 def one_hot_predictions(ids, vocabulary=10):
     return keras.ops.one_hot(np.array(ids), vocabulary)

@@ -33,6 +33,22 @@ def build_for(dataset):
     return build
 
 
+def train_toy(config, dataset, build):
+    """What a train script does around its model, here with the task's standard loss: the helpers under test."""
+    keras.utils.set_random_seed(config.seed)
+    dataset, epochs = training.quick_settings(config, dataset)
+    model = build()
+    model.compile(optimizer=training.make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                  loss=tasks.loss_for_task(dataset.task, dataset.num_classes),
+                  metrics=tasks.metrics_for_task(dataset.task, dataset.num_classes))
+    run_dir = training.start_run(config, "toy", dataset.name, model)
+    history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
+                        epochs=epochs, batch_size=config.batch_size,
+                        callbacks=training.make_callbacks(config, run_dir), verbose=0)
+    evaluate = training.evaluate_regression if dataset.task == "regression" else training.evaluate_classification
+    return training.finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, 1.5)
+
+
 @dataclasses.dataclass
 class SmallConfig(TrainConfig):
     dataset: str = "blobs"
@@ -62,7 +78,7 @@ def test_predicted_classes_from_sigmoid_and_softmax():
 
 def test_run_folder_contents_and_learning(tmp_path):
     dataset = blobs_dataset()
-    result = training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path)), dataset, build_for(dataset), "toy")
+    result = train_toy(SmallConfig(output_dir=str(tmp_path)), dataset, build_for(dataset))
     run_dir = tmp_path / "toy" / result["run_dir"].split("/")[-1]
     assert run_dir.parent.parent == tmp_path and run_dir.name.startswith("blobs-")
     assert RUN_FILES <= {p.name for p in run_dir.iterdir()}
@@ -89,15 +105,15 @@ def test_run_folder_contents_and_learning(tmp_path):
 
 def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path):
     dataset = blobs_dataset()
-    histories = [training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path), epochs=3, seed=seed), dataset,
-                                             build_for(dataset), "toy")["history"]["loss"] for seed in (1, 1, 2)]
+    histories = [train_toy(SmallConfig(output_dir=str(tmp_path), epochs=3, seed=seed), dataset,
+                                             build_for(dataset))["history"]["loss"] for seed in (1, 1, 2)]
     assert histories[0] == histories[1]
     assert histories[0] != histories[2]
 
 
 def test_binary_and_regression_evaluation(tmp_path):
     binary = blobs_dataset(num_classes=2)
-    result = training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path)), binary, build_for(binary), "toy")
+    result = train_toy(SmallConfig(output_dir=str(tmp_path)), binary, build_for(binary))
     assert result["params"] == 4 * 8 + 8 + 8 + 1 and result["test"]["accuracy"] >= 0.9
 
     rng = np.random.default_rng(0)
@@ -107,8 +123,8 @@ def test_binary_and_regression_evaluation(tmp_path):
     scaled = [scaler.transform(part[:, None]).ravel() for part in (y[:80], y[80:100], y[100:])]
     regression = Dataset("line", "regression", x[:80], scaled[0], x[80:100], scaled[1], x[100:], scaled[2],
                          meta={"target_scaler": scaler})
-    result = training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path), epochs=40), regression,
-                                         build_for(regression), "toy")
+    result = train_toy(SmallConfig(output_dir=str(tmp_path), epochs=40), regression,
+                                         build_for(regression))
     assert set(result["test"]) == {"mae", "mse", "rmse"}
     # Reported in original units: the mean baseline is off by about the spread (10), the model by much less.
     assert 6 < result["baselines"]["mean"]["rmse"] < 15
@@ -122,7 +138,7 @@ def test_learning_rate_is_halved_when_validation_stalls(tmp_path):
                    for c in training.make_callbacks(SmallConfig(), tmp_path))
     # Patience 1 and a learning rate so large that the validation loss cannot keep improving.
     config = SmallConfig(output_dir=str(tmp_path), reduce_lr_patience=1, learning_rate=2.0, patience=30)
-    history = training.train_and_evaluate(config, dataset, build_for(dataset), "toy")["history"]
+    history = train_toy(config, dataset, build_for(dataset))["history"]
     rates = history["learning_rate"]
     assert rates[0] == pytest.approx(2.0) and min(rates) < 2.0
     assert all(later in (earlier, pytest.approx(earlier / 2)) for earlier, later in zip(rates, rates[1:]))
@@ -134,7 +150,7 @@ def test_the_saved_and_scored_model_is_the_best_epochs_not_the_last(tmp_path):
     dataset = blobs_dataset()
     contrary = dataclasses.replace(dataset, y_val=(dataset.y_val + 1) % 3)
     config = SmallConfig(output_dir=str(tmp_path), epochs=6, patience=10, learning_rate=0.05)
-    result = training.train_and_evaluate(config, contrary, build_for(contrary), "toy")
+    result = train_toy(config, contrary, build_for(contrary))
     run_dir = tmp_path / "toy" / result["run_dir"].split("/")[-1]
     val_loss = pd.read_csv(run_dir / "history.csv")["val_loss"].to_numpy()
     assert len(val_loss) == 6 and np.argmin(val_loss) < 5 and val_loss[-1] > val_loss.min() + 0.1
@@ -148,8 +164,8 @@ def test_the_saved_and_scored_model_is_the_best_epochs_not_the_last(tmp_path):
 
 def test_quick_runs_two_epochs_on_a_slice(tmp_path):
     dataset = blobs_dataset()
-    result = training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path), quick=True), dataset,
-                                         build_for(dataset), "toy")
+    result = train_toy(SmallConfig(output_dir=str(tmp_path), quick=True), dataset,
+                                         build_for(dataset))
     assert result["epochs_run"] == training.QUICK_EPOCHS
 
 
@@ -168,7 +184,7 @@ def test_unwritable_output_dir_is_one_line_exit_2(tmp_path, monkeypatch, capsys)
 
     monkeypatch.setattr(training.Path, "mkdir", refuse)
     with pytest.raises(SystemExit) as exit_info:
-        training.train_and_evaluate(SmallConfig(output_dir=str(tmp_path)), dataset, build_for(dataset), "toy")
+        train_toy(SmallConfig(output_dir=str(tmp_path)), dataset, build_for(dataset))
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and "Permission denied" in err[0]
