@@ -15,22 +15,43 @@ time order before merging, so step t of the result has seen the whole sequence.
 import keras
 from keras import layers
 
-from common.recurrent import CELLS, RecurrentLayer, build_recurrent_model, cell_layer
+from common.tasks import output_layer
 
-
-def bidirectional_layer(cell: str, merge_mode: str) -> RecurrentLayer:
-    """A RecurrentLayer wrapping cell (rnn, lstm, gru) in keras.layers.Bidirectional with merge_mode."""
-    return lambda units, return_sequences, name: layers.Bidirectional(
-        CELLS[cell](units, return_sequences=return_sequences), merge_mode=merge_mode, name=name)
+CELLS = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}  # --cell
 
 
 def build_model(task: str, cell: str = "gru", units: int = 32, num_layers: int = 1, merge_mode: str = "concat",
-                bidirectional: bool = True, **options) -> keras.Model:
+                bidirectional: bool = True, input_shape: tuple[int, ...] | None = None, num_classes: int = 0,
+                many_to_many: bool = False, vocab_size: int | None = None, embedding_dim: int = 32,
+                dropout_rate: float = 0.0, mask_padding: bool = False) -> keras.Model:
     """A (stacked) bidirectional network, or with bidirectional=False the same stack reading forward only.
 
-    options are those of common.recurrent.build_recurrent_model (input_shape, vocab_size, num_classes, many_to_many,
-    embedding_dim, dropout_rate, mask_padding).
+    Input (+ Embedding) -> num_layers layers of Bidirectional(cell) -> the task's output layer; with concat each
+    step's state has 2 x units numbers. input_shape (time, features) for real values, or vocab_size for token ids;
+    many_to_many puts an output at every step (a tag per step). Output: (batch, num_classes), or per step.
     """
-    layer = bidirectional_layer(cell, merge_mode) if bidirectional else cell_layer(cell)
-    name = f"{'bidirectional' if bidirectional else 'forward'}_{cell}"
-    return build_recurrent_model(layer, task, units, num_layers, name=name, **options)
+    if cell not in CELLS:
+        raise ValueError(f"--cell must be one of {', '.join(CELLS)} (got {cell!r})")
+    if units < 1 or num_layers < 1:
+        raise ValueError(f"--units and --layers must be at least 1 (got {units} and {num_layers})")
+    many_to_many = many_to_many or task == "generation"
+    if vocab_size:
+        inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        x = layers.Embedding(vocab_size, embedding_dim, mask_zero=mask_padding, name="embedding")(inputs)
+    else:
+        inputs = keras.Input(shape=(None, input_shape[-1]), name="sequence")
+        x = inputs
+    for index in range(num_layers):
+        returns_sequences = many_to_many or index < num_layers - 1
+        name = f"recurrent_{index + 1}"
+        if bidirectional:  # a forward copy of the layer, a backward copy (go_backwards=True), merged step by step
+            x = layers.Bidirectional(CELLS[cell](units, return_sequences=returns_sequences), merge_mode=merge_mode,
+                                     name=name)(x)
+        else:
+            x = CELLS[cell](units, return_sequences=returns_sequences, name=name)(x)
+        if dropout_rate:
+            x = layers.Dropout(dropout_rate, name=f"dropout_{index + 1}")(x)
+    outputs = output_layer(task, num_classes)(x)
+    if task == "regression" and many_to_many:  # (batch, time, 1) -> (batch, time), the shape of the targets
+        outputs = layers.Reshape((-1,), name="per_step_value")(outputs)
+    return keras.Model(inputs, outputs, name=f"{'bidirectional' if bidirectional else 'forward'}_{cell}")

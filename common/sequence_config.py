@@ -15,7 +15,7 @@ from common.config import TrainConfig, option, require
 SEQUENCE_DATASETS = ("sine", "airline", "stock", "adding", "imdb", "text")
 FORECASTING = ("sine", "airline", "stock")
 TASKS = ("many-to-one", "many-to-many")
-CELL_NAMES = ("rnn", "lstm", "gru")  # SimpleRNN, LSTM, GRU (common/recurrent.py CELLS, which needs Keras)
+CELL_NAMES = ("rnn", "lstm", "gru")  # SimpleRNN, LSTM, GRU (the CELLS of deep_rnn/ and birnn/ model.py)
 TRANSFORMS = ("none", "difference", "log-difference", "seasonal-log-difference")
 DEFAULT_WINDOW = {"sine": 20, "airline": 3, "stock": 30, "text": 100}
 DEFAULT_TRANSFORM = {"sine": "none", "airline": "seasonal-log-difference", "stock": "log-difference"}

@@ -1,4 +1,4 @@
-"""SimpleRNN models: many-to-one, many-to-many and token (embedding) inputs, from the shared recurrent builders.
+"""SimpleRNN models: many-to-one, many-to-many and token (embedding) inputs.
 
     model = build_model(task="regression", units=32, input_shape=(20, 1))                     # next value
     model = build_model(task="regression", units=32, input_shape=(20, 1), many_to_many=True)  # a value per step
@@ -7,17 +7,43 @@
 The cell, at every time step t, with the same weights at every step (parameter sharing):
 
     h_t = tanh(x_t W + h_{t-1} U + b)        W: (features, units)  U: (units, units)  b: (units,)
+
+Keras calls W the kernel and U the recurrent_kernel; h_0 = 0.
 """
 
 import keras
+from keras import layers
 
-from common.recurrent import build_recurrent_model, cell_layer
+from common.tasks import output_layer
 
 
-def build_model(task: str, units: int = 32, num_layers: int = 1, **options) -> keras.Model:
-    """A network of num_layers keras.layers.SimpleRNN layers of `units` each.
+def build_model(task: str, units: int = 32, num_layers: int = 1, input_shape: tuple[int, ...] | None = None,
+                num_classes: int = 0, many_to_many: bool = False, vocab_size: int | None = None,
+                embedding_dim: int = 32, dropout_rate: float = 0.0, mask_padding: bool = False) -> keras.Model:
+    """Input (+ Embedding) -> num_layers SimpleRNN layers of `units` -> the task's output layer.
 
-    options are those of common.recurrent.build_recurrent_model (input_shape, vocab_size, num_classes, many_to_many,
-    embedding_dim, dropout_rate, mask_padding).
+    input_shape (time, features) for real values, or vocab_size for token ids (batch, time) that an Embedding turns
+    into embedding_dim vectors (mask_padding: the RNN skips id 0, the padding). many_to_many puts an output at every
+    step; generation (next character) always does. The time axis is None, so the model reads any length.
+    Output: (batch, num_classes) or (batch, 1), or (batch, time, ...) many-to-many ((batch, time) for a value).
     """
-    return build_recurrent_model(cell_layer("rnn"), task, units, num_layers, name="simple_rnn_model", **options)
+    if units < 1 or num_layers < 1:
+        raise ValueError(f"--units and --layers must be at least 1 (got {units} and {num_layers})")
+    many_to_many = many_to_many or task == "generation"
+    if vocab_size:
+        inputs = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        x = layers.Embedding(vocab_size, embedding_dim, mask_zero=mask_padding, name="embedding")(inputs)
+    else:
+        inputs = keras.Input(shape=(None, input_shape[-1]), name="sequence")
+        x = inputs
+    for index in range(num_layers):
+        # Every layer but the last hands its whole sequence of states to the next; the last returns every state
+        # (many-to-many) or only h_T. Dropout sits between layers and before the output, not inside the recurrence.
+        returns_sequences = many_to_many or index < num_layers - 1
+        x = layers.SimpleRNN(units, return_sequences=returns_sequences, name=f"recurrent_{index + 1}")(x)
+        if dropout_rate:
+            x = layers.Dropout(dropout_rate, name=f"dropout_{index + 1}")(x)
+    outputs = output_layer(task, num_classes)(x)
+    if task == "regression" and many_to_many:  # (batch, time, 1) -> (batch, time), the shape of the targets
+        outputs = layers.Reshape((-1,), name="per_step_value")(outputs)
+    return keras.Model(inputs, outputs, name="simple_rnn_model")
