@@ -6,7 +6,7 @@
 The forward RNN reads x_1 .. x_T; the backward RNN, a second SimpleRNN with its own weights, reads x_T .. x_1. Its
 states come out in reading order (h_T first), so they are reversed once more to line up with time: at step t the
 merged state holds a forward state that has read x_1 .. x_t and a backward state that has read x_T .. x_t. The cell
-is rnn/scratch.py's `rnn_forward`. `tests/test_birnn_scratch.py` copies the weights of
+is the SimpleRNN's, `rnn_forward` below. `tests/test_birnn_scratch.py` copies the weights of
 `keras.layers.Bidirectional(SimpleRNN(...))` (forward weights first, then backward) into these functions and checks
 every merge mode, with and without return_sequences.
 """
@@ -23,9 +23,23 @@ if __package__ in (None, ""):  # run as a file (python birnn/scratch.py): make t
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common.config import CellConfig, format_config, option, parse_config, require
-from rnn.scratch import rnn_forward
 
 MERGE_MODES = ("concat", "sum", "ave", "mul")
+
+
+def rnn_forward(x: np.ndarray, weights: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """One direction: x (batch, time, input_dim) -> (every h (batch, time, units), last h (batch, units)).
+
+    h_t = tanh(x_t W + h_{t-1} U + b) from h_0 = 0, with weights [W, U, b] as keras.layers.SimpleRNN(...).get_weights()
+    returns them (rnn/scratch.py teaches this cell step by step; a copy here keeps the folder standalone).
+    """
+    kernel, recurrent_kernel, bias = (np.asarray(weight) for weight in weights)
+    h = np.zeros((x.shape[0], kernel.shape[1]), dtype=np.result_type(x, kernel))
+    states = []
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ kernel + h @ recurrent_kernel + bias)
+        states.append(h)
+    return np.stack(states, axis=1), h
 
 
 def merge(forward: np.ndarray, backward: np.ndarray, merge_mode: str) -> np.ndarray:

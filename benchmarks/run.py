@@ -1,8 +1,8 @@
 """The benchmark: each folder's default runs over three seeds, checked against its targets, as a results table.
 
-    python -m common.benchmark ann                  # writes benchmarks/ann.md, the table the READMEs quote
-    python -m common.benchmark ann --seeds 0,1,2,3  # more seeds
-    python -m common.benchmark ann --quick          # a seconds-long dry run (tests use it); targets not checked
+    python -m benchmarks.run ann                  # writes benchmarks/ann.md, the table the READMEs quote
+    python -m benchmarks.run ann --seeds 0,1,2,3  # more seeds
+    python -m benchmarks.run ann --quick          # a seconds-long dry run (tests use it); targets not checked
 
 Each row runs a script's `main([...])` in this process, once per seed, and records the test metric's mean, spread
 (standard deviation over seeds), minimum, train seconds and parameters. The exit status is 1 when a full run
@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file (python common/benchmark.py): make the repository root importable
+if __package__ in (None, ""):  # run as a file (python benchmarks/run.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common.config import REPO_ROOT, OneLineParser, fail, quiet_tensorflow, require
@@ -189,7 +189,7 @@ def machine_description() -> str:
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    parser = OneLineParser(prog="benchmark", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="benchmarks/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", help=f"folder to benchmark: {', '.join(BENCHMARKS)}")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
     parser.add_argument("--quick", action="store_true", help="--quick runs: check the benchmark itself works")
@@ -197,12 +197,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
                                          "runs/benchmarks/<folder>-quick.md with --quick)")
     args = parser.parse_args(argv)
     if args.folder not in BENCHMARKS:
-        fail(f"no benchmark for {args.folder!r}; choose one of {', '.join(BENCHMARKS)}", prog="benchmark")
+        fail(f"no benchmark for {args.folder!r}; choose one of {', '.join(BENCHMARKS)}", prog="benchmarks/run.py")
     try:
         seeds = [int(part) for part in args.seeds.split(",")]
         require(min(seeds) >= 0, "negative seed")
     except ValueError:
-        fail(f"--seeds must be comma-separated whole numbers >= 0 (got {args.seeds!r})", prog="benchmark")
+        fail(f"--seeds must be comma-separated whole numbers >= 0 (got {args.seeds!r})", prog="benchmarks/run.py")
     output = Path(args.output) if args.output else (
         REPO_ROOT / "runs" / "benchmarks" / f"{args.folder}-quick.md" if args.quick
         else REPO_ROOT / "benchmarks" / f"{args.folder}.md")
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             summaries.append(summarize(row, runs, check_target=not args.quick))
             print(markdown_table(summaries[-1:]).splitlines()[-1], flush=True)
 
-    command = "python -m common.benchmark " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
     text = (f"# Benchmark: {args.folder}/\n\n"
             f"Written by `{command.strip()}` on {datetime.date.today().isoformat()}, {machine_description()}; "
             f"seeds {', '.join(map(str, seeds))}{' (--quick: a dry run, not a result)' if args.quick else ''}.\n"

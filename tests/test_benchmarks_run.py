@@ -1,8 +1,8 @@
-"""common/benchmark.py: a --quick dry run over two seeds writes a table with one row per configuration."""
+"""benchmarks/run.py: a --quick dry run over two seeds writes a table with one row per configuration."""
 
 import pytest
 
-from common import benchmark
+from benchmarks import run as benchmark
 
 
 def test_quick_benchmark_writes_the_table(tmp_path, capsys):

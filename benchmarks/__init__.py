@@ -1,0 +1,1 @@
+"""The benchmark commands and the tables they write: `python -m benchmarks.run FOLDER` (see run.py)."""
