@@ -18,11 +18,12 @@ from collections import Counter
 from pathlib import Path
 
 import keras
+import matplotlib.pyplot as plt
 import numpy as np
 
 from attention.dataset import END, END_ID, join
 from attention.model import beam_search, greedy_decode
-from common import plots
+from common import plots  # also selects the file-only Agg backend before any figure is drawn
 from common.datasets import Dataset
 from common.training import Evaluation, Evaluator, write_json
 
@@ -47,12 +48,36 @@ def output_tokens(ids, vocabulary) -> list[str]:
     return tokens[:tokens.index(END)] if END in tokens else tokens
 
 
+def plot_attention(weights: np.ndarray, source_tokens: list[str], written_tokens: list[str], path: Path,
+                   title: str = "") -> Path:
+    """Attention weights (outputs, sources) as a heatmap: input tokens across, output tokens down.
+
+    Row t shows where the decoder looked while writing output token t; each row sums to 1 over the real inputs.
+    """
+    weights = np.asarray(weights)[:len(written_tokens), :len(source_tokens)]
+    figure, axis = plt.subplots(figsize=(max(4.0, 0.32 * len(source_tokens) + 2),
+                                         max(3.0, 0.32 * len(written_tokens) + 1.5)))
+    image = axis.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    figure.colorbar(image, ax=axis, fraction=0.046, label="attention weight")
+
+    def visible(tokens):  # a space is shown as ␣
+        return ["␣" if token == " " else token for token in tokens]
+
+    shown = visible(source_tokens)
+    axis.set_xticks(np.arange(len(source_tokens)), shown, rotation=90 if max(map(len, shown), default=1) > 2 else 0)
+    axis.set_yticks(np.arange(len(written_tokens)), visible(written_tokens))
+    axis.set_xlabel("input tokens")
+    axis.set_ylabel("output tokens")
+    axis.set_title(title)
+    return plots.save_figure(figure, path)
+
+
 def save_heatmap(path: Path, weights: np.ndarray, source_tokens: list[str], ids, vocabulary, title: str) -> Path:
     """plots/attention_<i>.png for one decoded row: a row of weights per token written, <end> included if written."""
     tokens = output_tokens(ids, vocabulary)
     if END_ID in list(ids):
         tokens = tokens + [END]  # the step that wrote <end> looked somewhere too
-    return plots.plot_attention(weights, source_tokens, tokens, path, title=title)
+    return plot_attention(weights, source_tokens, tokens, path, title=title)
 
 
 def positional_majority(train_targets: list[list[str]]) -> list[str]:

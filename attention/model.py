@@ -28,11 +28,26 @@ from keras import layers, ops
 
 from attention.dataset import END_ID, START_ID
 from attention.layers import BahdanauAttention, LuongAttention
-from common.tasks import output_layer  # the module also registers TokenAccuracy, which a trained model.keras holds
 
 ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "luong-concat")
 ENCODER_CELLS = {"gru": layers.GRU, "lstm": layers.LSTM}
 DECODER_CELLS = {"gru": layers.GRUCell, "lstm": layers.LSTMCell}
+
+
+@keras.saving.register_keras_serializable(package="attention")  # saved with the model's compile settings
+class TokenAccuracy(keras.metrics.Mean):
+    """Share of target tokens predicted right, padding (id 0) left out: the seq2seq accuracy while training.
+
+    With teacher forcing each prediction is made after the true previous tokens, so this is kinder than decoding
+    on its own; the test split is scored by decoding (exact match, token accuracy) in evaluation.py.
+    """
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.reshape(ops.cast(y_true, "int32"), (-1,))
+        y_pred = ops.reshape(ops.cast(ops.argmax(y_pred, axis=-1), "int32"), (-1,))
+        real = ops.cast(ops.not_equal(y_true, 0), self.dtype)
+        super().update_state(ops.cast(ops.equal(y_true, y_pred), self.dtype), sample_weight=real)
+
 
 
 def make_attention(attention: str, units: int) -> layers.Layer | None:
@@ -111,7 +126,7 @@ class Decoder(layers.Layer):
         self.attention = make_attention(attention, self.attention_units)
         if attention.startswith("luong"):
             self.combine = layers.Dense(units, activation="tanh", use_bias=False, name="combine")  # W_c
-        self.output_layer = output_layer("seq2seq", vocabulary_size, name="output")  # softmax over the tokens
+        self.output_layer = layers.Dense(vocabulary_size, activation="softmax", name="output")  # over the tokens
 
     def build(self, decoder_input_shape, encoder_states_shape, source_mask_shape=None, initial_states_shape=None):
         batch, value_dim = decoder_input_shape[0], encoder_states_shape[-1]

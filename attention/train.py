@@ -93,8 +93,7 @@ def train_model(config: AttentionConfig, dataset, group: str) -> dict:
     import keras
 
     from attention.evaluation import seq2seq_evaluator
-    from attention.model import build_model
-    from common.tasks import TokenAccuracy
+    from attention.model import TokenAccuracy, build_model
     from common.training import (finish_run, make_callbacks, make_optimizer, progress_verbosity, quick_settings,
                                  start_run)
 

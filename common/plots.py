@@ -94,26 +94,3 @@ def plot_forecast(series: np.ndarray, predictions: dict[str, tuple[np.ndarray, n
     axis.grid(alpha=0.3)
     axis.legend(loc="upper left")
     return save_figure(figure, path)
-
-
-def plot_attention(weights: np.ndarray, source_tokens: list[str], output_tokens: list[str], path: Path,
-                   title: str = "") -> Path:
-    """Attention weights (outputs, sources) as a heatmap: input tokens across, output tokens down.
-
-    Row t shows where the decoder looked while writing output token t; each row sums to 1 over the real inputs.
-    """
-    weights = np.asarray(weights)[:len(output_tokens), :len(source_tokens)]
-    figure, axis = plt.subplots(figsize=(max(4.0, 0.32 * len(source_tokens) + 2),
-                                         max(3.0, 0.32 * len(output_tokens) + 1.5)))
-    image = axis.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    figure.colorbar(image, ax=axis, fraction=0.046, label="attention weight")
-    def visible(tokens):  # a space is shown as ␣
-        return ["␣" if token == " " else token for token in tokens]
-
-    shown = visible(source_tokens)
-    axis.set_xticks(np.arange(len(source_tokens)), shown, rotation=90 if max(map(len, shown), default=1) > 2 else 0)
-    axis.set_yticks(np.arange(len(output_tokens)), visible(output_tokens))
-    axis.set_xlabel("input tokens")
-    axis.set_ylabel("output tokens")
-    axis.set_title(title)
-    return save_figure(figure, path)

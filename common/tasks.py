@@ -5,14 +5,13 @@
     k > 2 classes   Dense(k, softmax)                (sparse) categorical cross-entropy
     regression      Dense(1), linear                 mean squared error
     generation      Dense(vocabulary, softmax)       sparse categorical cross-entropy, at every time step
-    seq2seq         Dense(vocabulary, softmax)       the same over the target's tokens, padding (id 0) ignored
 
 Labels stay class indices (0, 1, ..., k-1), so the "sparse" cross-entropy is used and no one-hot encoding is needed.
 """
 
 import keras
 import numpy as np
-from keras import layers, ops
+from keras import layers
 
 
 def output_layer(task: str, num_classes: int = 0, name: str = "output") -> layers.Dense:
@@ -25,7 +24,7 @@ def output_layer(task: str, num_classes: int = 0, name: str = "output") -> layer
         return layers.Dense(num_classes, activation="softmax", name=name)
     if task == "regression":
         return layers.Dense(1, name=name)
-    if task in ("generation", "seq2seq"):  # next-token probabilities; on a sequence, Dense acts on every time step alike
+    if task == "generation":  # next-token probabilities; on a sequence, Dense acts on every time step alike
         return layers.Dense(num_classes, activation="softmax", name=name)
     raise ValueError(f"no standard output layer for task {task!r}")
 
@@ -35,8 +34,6 @@ def loss_for_task(task: str, num_classes: int = 0) -> keras.losses.Loss:
         return keras.losses.BinaryCrossentropy() if num_classes == 2 else keras.losses.SparseCategoricalCrossentropy()
     if task == "generation":
         return keras.losses.SparseCategoricalCrossentropy()
-    if task == "seq2seq":  # a shorter target is padded with 0 after its <end>: those positions are not scored
-        return keras.losses.SparseCategoricalCrossentropy(ignore_class=0)
     if task == "regression":
         return keras.losses.MeanSquaredError()
     raise ValueError(f"no standard loss for task {task!r}")
@@ -49,26 +46,9 @@ def metrics_for_task(task: str, num_classes: int = 0) -> list:
                 else keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     if task == "generation":
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-    if task == "seq2seq":
-        return [TokenAccuracy(name="accuracy")]
     if task == "regression":
         return [keras.metrics.MeanAbsoluteError(name="mae")]
     return []
-
-
-@keras.saving.register_keras_serializable(package="common")  # saved with the model's compile settings
-class TokenAccuracy(keras.metrics.Mean):
-    """Share of target tokens predicted right, padding (id 0) left out: the seq2seq accuracy while training.
-
-    With teacher forcing each prediction is made after the true previous tokens, so this is kinder than decoding
-    on its own; the test split is scored by decoding (exact match, token accuracy) in the folder's evaluator.
-    """
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true = ops.reshape(ops.cast(y_true, "int32"), (-1,))
-        y_pred = ops.reshape(ops.cast(ops.argmax(y_pred, axis=-1), "int32"), (-1,))
-        real = ops.cast(ops.not_equal(y_true, 0), self.dtype)
-        super().update_state(ops.cast(ops.equal(y_true, y_pred), self.dtype), sample_weight=real)
 
 
 def predicted_confidence(probabilities: np.ndarray) -> np.ndarray:
