@@ -17,7 +17,10 @@ import csv
 import dataclasses
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -162,11 +165,56 @@ def quick_settings(config: TrainConfig, dataset: Dataset) -> tuple[Dataset, int]
     return dataset, epochs
 
 
+class Interruption:
+    """Ctrl-C as a normal way to end training, from start_run until finish_run.
+
+    The first Ctrl-C ends training after the current batch (Keras checks model.stop_training after every batch): the
+    epoch is validated, early stopping restores the best weights so far, and the script scores and saves them as
+    usual, with "interrupted_at_epoch" in metrics.json. A second Ctrl-C aborts at once: one line, no traceback, exit
+    status 130, and a file INCOMPLETE in the run folder says that what is there is partial.
+    """
+
+    current: "Interruption | None" = None  # the run in progress in this process, if any
+
+    def __init__(self, run_dir: Path, model: keras.Model):
+        self.run_dir, self.model, self.interrupted = run_dir, model, False
+        self.previous_handler = signal.signal(signal.SIGINT, self.handle)
+
+    def handle(self, signum, frame) -> None:
+        if not self.interrupted:
+            self.interrupted = True
+            self.model.stop_training = True
+            print("Ctrl-C: training stops after this batch; the best weights so far will be scored and saved "
+                  "(Ctrl-C again to abort)", file=sys.stderr, flush=True)
+            return
+        (self.run_dir / "INCOMPLETE").write_text("Training was aborted by a second Ctrl-C: the files here are partial "
+                                                 "and there is no metrics.json.\n")
+        print(f"aborted by a second Ctrl-C: {shown_path(self.run_dir)} is incomplete (see INCOMPLETE there)",
+              file=sys.stderr, flush=True)
+        os._exit(130)  # at once, even from inside a TensorFlow step: nothing is left worth cleaning up
+
+    @classmethod
+    def start(cls, run_dir: Path, model: keras.Model) -> None:
+        cls.stop()
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            cls.current = cls(run_dir, model)
+
+    @classmethod
+    def stop(cls) -> bool:
+        """Give Ctrl-C back its usual meaning; True when this run was interrupted."""
+        current, cls.current = cls.current, None
+        if current is None:
+            return False
+        signal.signal(signal.SIGINT, current.previous_handler)
+        return current.interrupted
+
+
 def start_run(config: TrainConfig, group: str, dataset_name: str, model: keras.Model) -> Path:
     """A new run folder output_dir/<group>/<dataset>-<time>/ with config.json and summary.txt; returns its path.
 
     group is the folder's name ("ann"), or a path under it ("attention/bahdanau"). An --output-dir that cannot be
-    written to exits 2 with one line, like any bad input.
+    written to exits 2 with one line, like any bad input. From here until finish_run, Ctrl-C ends training early
+    (see Interruption).
     """
     with exit_on_bad_input():
         run_dir = make_run_dir(config.output_dir, group, dataset_name)
@@ -176,6 +224,7 @@ def start_run(config: TrainConfig, group: str, dataset_name: str, model: keras.M
     write_json(run_dir / "config.json", {"folder": script.split("/")[0], "script": script, **config.to_dict()})
     with open(run_dir / "summary.txt", "w") as summary_file:
         model.summary(print_fn=lambda line, **_: summary_file.write(line + "\n"))
+    Interruption.start(run_dir, model)
     return run_dir
 
 
@@ -204,6 +253,8 @@ def finish_run(run_dir: Path, model: keras.Model, history: keras.callbacks.Histo
         "train_seconds": round(train_seconds, 2),
         **evaluation.details,
     }
+    if Interruption.stop():
+        result["interrupted_at_epoch"] = result["epochs_run"]  # the epoch Ctrl-C ended, validated as it stood
     write_json(run_dir / "metrics.json", result)
     log.info("test split, model beside baselines:\n%s", metrics.format_comparison(evaluation.test,
                                                                                    evaluation.baselines))

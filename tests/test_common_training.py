@@ -2,6 +2,10 @@
 
 import dataclasses
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -10,7 +14,7 @@ import pytest
 from sklearn.preprocessing import StandardScaler
 
 from common import tasks, training
-from common.config import TrainConfig
+from common.config import REPO_ROOT, TrainConfig
 from common.datasets import Dataset
 
 RUN_FILES = {"config.json", "history.csv", "metrics.json", "model.keras", "summary.txt"}
@@ -207,3 +211,49 @@ def test_clip_norm_bounds_each_step_of_the_optimizer():
         optimizer = make_optimizer("sgd", learning_rate=1.0, clip_norm=clip_norm)
         optimizer.apply_gradients([(keras.ops.convert_to_tensor(np.array([0.0, 300.0, 0.0], "float32")), weight)])
         np.testing.assert_allclose(np.abs(keras.ops.convert_to_numpy(weight)).sum(), expected_step, rtol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Ctrl-C: a real SIGINT sent to a training subprocess
+
+def start_long_training(tmp_path):
+    """python -m ann.train with 400 epochs and no early stop, read until its third epoch has begun."""
+    env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
+    process = subprocess.Popen([sys.executable, "-u", "-m", "ann.train", "--epochs", "400", "--patience", "400",
+                                "--output-dir", str(tmp_path)], cwd=REPO_ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("Epoch 3/400"):
+            return process, lines
+    raise AssertionError("training ended before its third epoch: " + "".join(lines[-5:]) + process.stderr.read())
+
+
+def test_first_ctrl_c_stops_training_and_the_run_is_scored_and_saved(tmp_path):
+    process, _ = start_long_training(tmp_path)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert err.splitlines() == ["Ctrl-C: training stops after this batch; the best weights so far will be scored "
+                                "and saved (Ctrl-C again to abort)"]
+    assert out.splitlines()[-1].startswith("test_accuracy=")
+    run_dir = next((tmp_path / "ann").iterdir())
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert 3 <= metrics["interrupted_at_epoch"] == metrics["epochs_run"] < 400
+    assert metrics["test"]["accuracy"] > 0.8  # a few epochs on digits
+    assert (run_dir / "model.keras").is_file() and not (run_dir / "INCOMPLETE").exists()
+
+
+def test_second_ctrl_c_aborts_at_once_and_marks_the_run_folder(tmp_path):
+    process, _ = start_long_training(tmp_path)
+    process.send_signal(signal.SIGINT)
+    first = process.stderr.readline()  # the first has been handled: the second is a second, not the same one twice
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    lines = [first.rstrip("\n"), *err.splitlines()]
+    assert len(lines) == 2 and lines[0].startswith("Ctrl-C: training stops") and "Traceback" not in err
+    run_dir = next((tmp_path / "ann").iterdir())
+    assert lines[1] == f"aborted by a second Ctrl-C: {run_dir} is incomplete (see INCOMPLETE there)"
+    assert (run_dir / "INCOMPLETE").is_file() and not (run_dir / "metrics.json").exists()

@@ -1,0 +1,79 @@
+"""common/export.py: a folder copied with exactly the common/ files it imports runs and passes its tests on its own."""
+
+import os
+
+import pytest
+
+from common import export
+from common.config import REPO_ROOT
+
+FOLDERS = ["ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention"]
+
+
+def test_every_folder_with_a_train_script_can_be_exported():
+    assert export.folders() == sorted(FOLDERS)
+
+
+def test_the_common_files_are_found_by_following_the_imports():
+    ann = [path.name for path in export.common_files(sorted((REPO_ROOT / "ann").glob("*.py")))]
+    # ann/train.py imports common.config; common.training (imported inside main) brings metrics, plots, tasks, ...
+    assert {"__init__.py", "config.py", "training.py", "metrics.py", "plots.py", "tasks.py", "datasets.py"} <= set(ann)
+    assert not [name for name in ann if name.startswith("sequence")] and "export.py" not in ann
+    lstm = [path.name for path in export.common_files(sorted((REPO_ROOT / "lstm").glob("*.py")))]
+    assert {"sequence_config.py", "sequence_datasets.py", "sequence_evaluation.py", "sequences.py"} <= set(lstm)
+
+
+def test_imports_are_read_at_any_depth_and_from_package_imports(tmp_path):
+    source = tmp_path / "example.py"
+    source.write_text("import os\nfrom common import plots, config\n\ndef f():\n    from common.metrics import x\n")
+    assert export.imported_modules(source) == {"os", "common", "common.plots", "common.config", "common.metrics",
+                                               "common.metrics.x"}
+
+
+def test_data_files_are_those_the_code_names():
+    lstm_sources = sorted((REPO_ROOT / "lstm").glob("*.py"))
+    lstm_data = export.data_files(lstm_sources + export.common_files(lstm_sources))
+    assert [path.name for path in lstm_data] == ["airline_passengers.csv", "README.md"]
+    ann_sources = sorted((REPO_ROOT / "ann").glob("*.py"))
+    assert export.data_files(ann_sources + export.common_files(ann_sources)) == []
+
+
+def test_an_existing_destination_is_refused_and_left_alone(tmp_path, run_main):
+    dest = tmp_path / "my_lab"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("mine")
+    result, out, err = run_main(export.main, ["ann", str(dest)])
+    assert isinstance(result, SystemExit) and result.code == 2
+    assert err == [f"common/export.py: error: {dest} already exists and is not an empty folder; nothing was written "
+                   "(choose a new DEST)"]
+    assert [path.name for path in dest.iterdir()] == ["notes.txt"] and (dest / "notes.txt").read_text() == "mine"
+    result, _, err = run_main(export.main, ["transformer", str(tmp_path / "new")])
+    assert result.code == 2 and "invalid choice: 'transformer'" in err[0] and not (tmp_path / "new").exists()
+
+
+def check_standalone(folder, dest, run_script):
+    """Export folder to dest, then run its --quick training and its tests there, with nothing from this repository."""
+    summary = export.main([folder, str(dest)])
+    assert (dest / folder / "train.py").is_file() and (dest / "requirements.txt").is_file()
+    assert sorted(path.name for path in (dest / "common").glob("*.py")) == sorted(summary["common_files"])
+    assert f"python -m {folder}.train --quick" in (dest / "README.md").read_text()
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("TF_CPP_MIN_LOG_LEVEL", "PYTHONPATH")}  # nothing leads back to this checkout
+    trained = run_script(["-m", f"{folder}.train", "--quick"], cwd=dest, env=env)
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert trained.stdout.splitlines()[-1].startswith("test_") and "run_dir=runs/" in trained.stdout
+    tested = run_script(["-m", "pytest", "-q"], cwd=dest, env=env)
+    assert tested.returncode == 0, tested.stdout[-3000:]
+    assert " passed" in tested.stdout.splitlines()[-1] and "failed" not in tested.stdout.splitlines()[-1]
+    return summary
+
+
+def test_an_exported_folder_trains_and_passes_its_tests_alone(tmp_path, run_script):
+    summary = check_standalone("lstm", tmp_path / "lab", run_script)
+    assert summary["data_files"] == ["airline_passengers.csv", "README.md"]
+
+
+@pytest.mark.slow  # every folder's tests again, in its exported copy: python -m pytest -m slow
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_every_exported_folder_trains_and_passes_its_tests_alone(folder, tmp_path, run_script):
+    check_standalone(folder, tmp_path / folder, run_script)
