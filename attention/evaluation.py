@@ -1,7 +1,6 @@
 """How a sequence-to-sequence model is scored on the test split: it decodes on its own, and is compared word for word.
 
-    evaluate = seq2seq_evaluator(beam_width=1, num_heatmaps=4)
-    result = train_and_evaluate(config, dataset, build, arch="attention", evaluate=evaluate)
+    evaluation = seq2seq_evaluator(beam_width=1, num_heatmaps=4)(model, dataset, run_dir)   # after model.fit
 
 exact_match: share of test sources whose whole output equals the target.
 token_accuracy: share of target positions (each token and the final <end>) where the output has the same token at the
@@ -118,7 +117,7 @@ def write_predictions(path: Path, sources: list[str], targets: list[str], output
 
 
 def seq2seq_evaluator(beam_width: int = 1, num_heatmaps: int = 4, batch_size: int = 512) -> Evaluator:
-    """An evaluator for common.training.train_and_evaluate (see the module docstring)."""
+    """evaluate(model, dataset, run_dir) -> Evaluation, decoding with beam_width (see the module docstring)."""
 
     def evaluate(model: keras.Model, dataset: Dataset, run_dir: Path) -> Evaluation:
         meta = dataset.meta

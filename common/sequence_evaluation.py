@@ -1,7 +1,7 @@
 """How the recurrent folders score their test splits: forecasts in original units, and text in bits per character.
 
     evaluate = sequence_evaluator(dataset, prompt="def ", temperatures=[0.2, 0.5, 1.0], sample_length=400)
-    result = train_and_evaluate(config, dataset, build, arch="gru", evaluate=evaluate)
+    evaluation = evaluate(model, dataset, run_dir)               # after model.fit; then finish_run(...)
 
 Forecasts are one step ahead: each test prediction sees the true values before it. They are turned back into the
 original units (undoing scaling and differencing) and scored beside persistence, the seasonal naive forecast and, for
