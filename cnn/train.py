@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from cnn.model import build_model
     from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
-    from common.tasks import predicted_classes, predicted_confidence
+    from common.tasks import loss_for_task, metrics_for_task, predicted_classes, predicted_confidence
     from common.training import (evaluate_classification, finish_run, make_callbacks, make_optimizer,
                                  progress_verbosity, quick_settings, start_run)
 
@@ -86,13 +86,10 @@ def main(argv: list[str] | None = None) -> dict:
                             strides=config.strides, pooling=config.pooling, batchnorm=config.batchnorm,
                             dropout_rate=None if config.dropout < 0 else config.dropout, blocks=config.blocks,
                             filters=config.filters, augment=config.augment, flip=dataset.meta.get("flip_ok", False))
-    if dataset.num_classes == 2:
-        loss, accuracy = keras.losses.BinaryCrossentropy(), keras.metrics.BinaryAccuracy(name="accuracy")
-    else:  # labels stay class indices, hence "sparse"
-        loss, accuracy = keras.losses.SparseCategoricalCrossentropy(), \
-            keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    # Cross-entropy over the classes (binary for two), labels kept as class indices: common/tasks.py, as ann/ teaches.
     model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-                  loss=loss, metrics=[accuracy])
+                  loss=loss_for_task(dataset.task, dataset.num_classes),
+                  metrics=metrics_for_task(dataset.task, dataset.num_classes))
 
     # ---- Training: the augmentation layers act only here; early stopping keeps the best epoch's weights
     run_dir = start_run(config, "cnn", dataset.name, model)

@@ -52,8 +52,7 @@ def evaluate_forecast(model: keras.Model, dataset: Dataset, run_dir: Path) -> Ev
     plots.plot_forecast(series, {**shown, "test": (indices, predicted)},
                         meta["split"].test_start, run_dir / "plots" / "forecast.png",
                         title=f"{dataset.name}: one-step-ahead forecast (test part right of the dashed line)",
-                        ylabel=meta.get("unit", "value"), dates=meta.get("dates"),
-                        xlabel=meta.get("time_unit", "time step"))
+                        ylabel=meta["unit"], dates=meta["dates"], xlabel=meta["time_unit"])
     details = {"forecast": {"transform": meta["transform"], "test_targets": len(indices),
                             "first_test_index": int(indices[0]) if len(indices) else None}}
     if meta.get("dates"):

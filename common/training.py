@@ -98,7 +98,7 @@ EVALUATORS: dict[str, Evaluator] = {"classification": evaluate_classification, "
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Building blocks of the loop
+# Building blocks: optimizer, callbacks, files, the summary line
 
 
 def make_optimizer(name: str, learning_rate: float, clip_norm: float = 0.0) -> keras.optimizers.Optimizer:
@@ -159,8 +159,9 @@ def shown_path(path: Path | str) -> str:
 
 def quick_settings(config: TrainConfig, dataset: Dataset) -> tuple[Dataset, int]:
     """(dataset, epochs) to train with: with --quick the first examples of each split and at most two epochs."""
-    dataset, epochs = (dataset.quick_slice(), min(config.epochs, QUICK_EPOCHS)) if config.quick else \
-        (dataset, config.epochs)
+    epochs = config.epochs
+    if config.quick:
+        dataset, epochs = dataset.quick_slice(), min(epochs, QUICK_EPOCHS)
     log.info("data: %s (%s), %s", dataset.name, dataset.task, dataset.sizes())
     return dataset, epochs
 
