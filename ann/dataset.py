@@ -1,7 +1,8 @@
 """Data sets for fully connected networks: every example is a flat vector of features.
 
     from ann.dataset import load_dataset
-    data = load_dataset("digits")        # Dataset with x_train (1149, 64), y_train (1149,) ...
+    from ann.train import AnnConfig
+    data = load_dataset(AnnConfig(dataset="digits"))    # Dataset with x_train (1167, 64), y_train (1167,) ...
 
 Names: digits (default), breast_cancer, diabetes, mnist5k work offline; mnist is downloaded by Keras.
 Classification splits are stratified; every scaler is fitted on the training split only, so no statistic of the
@@ -95,6 +96,6 @@ DATASETS = {
 }
 
 
-def load_dataset(name: str = "digits") -> Dataset:
-    """Load one of DATASETS by name; ValueError for a name it does not know."""
-    return look_up(DATASETS, name)()
+def load_dataset(config) -> Dataset:
+    """The data set config.dataset names (config: an AnnConfig, ann/train.py); ValueError for a name it does not know."""
+    return look_up(DATASETS, config.dataset)()

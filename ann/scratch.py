@@ -389,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> dict:
     from ann.dataset import load_dataset  # here, not at the top: a bad flag is answered before scikit-learn loads
 
     with exit_on_bad_input():
-        data = load_dataset(config.dataset)
+        data = load_dataset(config)
     epochs, logistic_settings = config.epochs, dict(LOGISTIC_REGRESSION)
     if config.quick:
         data = data.quick_slice()

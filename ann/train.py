@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     # ---- Data: features (n, d), standardized on the training split; class indices or a target value
     with exit_on_bad_input():
-        dataset = load_dataset(config.dataset)
+        dataset = load_dataset(config)
     keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
     dataset, epochs = quick_settings(config, dataset)
 

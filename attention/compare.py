@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> dict:
     from attention.dataset import load_dataset
 
     with exit_on_bad_input():
-        dataset = load_dataset(**config.dataset_options())
+        dataset = load_dataset(config)
         study_dir = make_run_dir(config.output_dir, "attention", f"compare-{dataset.name}")
     rows, totals, groups = [], {}, None
     for model in models:

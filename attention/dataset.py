@@ -1,8 +1,9 @@
 """Data sets for sequence-to-sequence attention: human dates to ISO dates, reversed strings, your own text pairs.
 
     from attention.dataset import load_dataset
-    data = load_dataset("dates")       # x_train (8000, 28) source ids, y_train (8000, 12) <start> target <end> ids
-    data = load_dataset(pairs="fra.txt", tokens="word")   # any source<TAB>target file, e.g. an Anki sentence list
+    from attention.train import AttentionConfig
+    data = load_dataset(AttentionConfig())    # dates: x_train (8000, 28) source ids, y_train (8000, 12) target ids
+    data = load_dataset(AttentionConfig(pairs="fra.txt", tokens="word"))    # any source<TAB>target file
 
 dates (default, generated): "tuesday, march 3 2015", "3/3/15", "the 3rd of march 2015" ... -> "2015-03-03". The
 model has to find the day, month and year wherever each format puts them, which is what attention is for.
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.datasets import SPLIT_SEED, Dataset, look_up
+from common.datasets import SPLIT_SEED, Dataset
 
 PAD, START, END, UNKNOWN = "<pad>", "<start>", "<end>", "<unk>"
 SPECIAL_TOKENS = [PAD, START, END, UNKNOWN]  # ids 0, 1, 2, 3
@@ -247,14 +248,22 @@ def load_pairs(path, tokens: str = "char") -> Dataset:
     return seq2seq_dataset(path.stem, read_pairs(path), tokens, f"file: {path}")
 
 
-DATASETS = {"dates": load_dates, "reverse": load_reverse}
+DATASETS = ("dates", "reverse")  # generated; --pairs reads a file instead
 
 
-def load_dataset(name: str = "dates", pairs=None, tokens: str = "char", **options) -> Dataset:
-    """The pairs file if one is given (options are then ignored), else DATASETS[name](**options); ValueError if
-    the name is unknown. The generated data sets are character-level only."""
-    if pairs is not None:
-        return load_pairs(pairs, tokens=tokens)
-    if tokens != "char":
-        raise ValueError(f"--tokens {tokens} needs --pairs; the generated data sets are character-level")
-    return look_up(DATASETS, name)(**options)
+def load_dataset(config) -> Dataset:
+    """The pairs file config.pairs if one is given, else the generated data set config.dataset, sized by its flags.
+
+    config: an AttentionConfig (attention/train.py). ValueError for an unknown name; the generated data sets are
+    character-level only.
+    """
+    if config.pairs is not None:
+        return load_pairs(config.pairs, tokens=config.tokens)
+    if config.tokens != "char":
+        raise ValueError(f"--tokens {config.tokens} needs --pairs; the generated data sets are character-level")
+    if config.dataset == "dates":
+        return load_dates(num_samples=config.num_samples)
+    if config.dataset == "reverse":
+        return load_reverse(num_samples=config.num_samples, min_length=config.min_length,
+                            max_length=config.max_length)
+    raise ValueError(f"unknown dataset {config.dataset!r}; choose one of {', '.join(DATASETS)}")

@@ -77,15 +77,6 @@ class AttentionConfig(TrainConfig):
         require(self.pairs is not None or self.tokens == "char",
                 "--tokens word needs --pairs; the generated datasets are character-level")
 
-    def dataset_options(self) -> dict:
-        """The keyword arguments of attention.dataset.load_dataset."""
-        if self.pairs is not None:
-            return {"pairs": self.pairs, "tokens": self.tokens}
-        options = {"num_samples": self.num_samples}
-        if self.dataset == "reverse":
-            options.update(min_length=self.min_length, max_length=self.max_length)
-        return {"name": self.dataset, **options}
-
 
 def train_model(config: AttentionConfig, dataset, group: str) -> dict:
     """Build, compile and fit the model the flags describe on dataset, decode the test split, save a run folder
@@ -139,7 +130,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     # ---- Data: source ids (n, S) and target ids (n, T + 2) of <start> target <end>, padded with <pad> = 0
     with exit_on_bad_input():
-        dataset = load_dataset(**config.dataset_options())
+        dataset = load_dataset(config)
     result = train_model(config, dataset, group=f"attention/{config.attention}")
     for example in result["examples"]:
         print(f"  {example['source']!r} -> {example['output']!r} (target {example['target']!r})")

@@ -1,18 +1,19 @@
 """Data sets for bidirectional networks: a tagging task whose labels need both directions, digits, reviews, sequences.
 
     from birnn.dataset import load_dataset
-    data = load_dataset("tagging")   # x_train (6500, 50, 1) values, y_train (6500, 50) a label for every step
+    from birnn.train import BirnnConfig
+    data = load_dataset(BirnnConfig())   # tagging: x_train (3250, 20, 1) values, y_train (3250, 20) a tag per step
 
 tagging (default, generated): each step's label compares its value with both neighbours, so a network reading
 only left to right has not yet seen half of what decides it. mnist5k and digits read images row by row; imdb, sine,
-airline, stock and adding are the shared sequence data sets. Text generation is not offered: a model that writes the
-next character has no future to read backwards.
+airline, stock and adding are the shared sequence data sets (common/sequences.py, common/forecasting.py). Text
+generation is not offered: a model that writes the next character has no future to read backwards.
 """
 
 import numpy as np
 
-from common.datasets import SPLIT_SEED, Dataset, look_up, split_three_ways
-from common.sequence_datasets import LOADERS, ROW_LOADERS
+from common.datasets import SPLIT_SEED, Dataset, split_three_ways
+from common.sequences import SequenceConfig, load_sequence_dataset
 
 TAG_NAMES = ["below both", "above one", "above both"]  # how many neighbours the value is larger than: 0, 1, 2
 
@@ -42,10 +43,11 @@ def load_tagging(sequence_length: int = 50, num_samples: int = 10000) -> Dataset
                          "label_per_step": True})
 
 
-DATASETS = {"tagging": load_tagging, **ROW_LOADERS,
-            **{name: LOADERS[name] for name in ("imdb", "sine", "airline", "stock", "adding")}}
+DATASETS = ("tagging", "mnist5k", "digits", "imdb", "sine", "airline", "stock", "adding")
 
 
-def load_dataset(name: str = "tagging", **options) -> Dataset:
-    """Load one of DATASETS by name with its loader's options; ValueError if unknown."""
-    return look_up(DATASETS, name)(**options)
+def load_dataset(config: SequenceConfig) -> Dataset:
+    """The data set config.dataset names: tagging is this folder's own, the others are shared (common/)."""
+    if config.dataset == "tagging":
+        return load_tagging(sequence_length=config.sequence_length, num_samples=config.num_samples)
+    return load_sequence_dataset(config)

@@ -19,7 +19,7 @@ if __package__ in (None, ""):  # run as a file (python birnn/train.py): make the
 from birnn.dataset import DATASETS, load_dataset
 from common.config import (exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow, require,
                            setup_logging)
-from common.sequence_config import CELL_NAMES, SequenceConfig, dataset_options, evaluator_options, model_options
+from common.sequences import CELL_NAMES, SequenceConfig
 
 MERGE_MODES = ("concat", "sum", "ave", "mul")
 
@@ -58,14 +58,14 @@ def main(argv: list[str] | None = None) -> dict:
     import keras
 
     from birnn.model import build_model
-    from common.sequence_evaluation import sequence_evaluator
+    from common.sequences import evaluate_sequence_model
     from common.tasks import loss_for_task, metrics_for_task
     from common.training import (finish_run, make_callbacks, make_optimizer, progress_verbosity, quick_settings,
                                  start_run, write_json)
 
     # ---- Data: by default sequences (n, time, 1) with a label for every step that depends on both neighbours
     with exit_on_bad_input():
-        full_dataset = load_dataset(config.dataset, **dataset_options(config))
+        full_dataset = load_dataset(config)
 
     def train(bidirectional: bool) -> dict:
         """Build, compile, fit and score one model (the same seed for both, so that only the direction differs)."""
@@ -74,7 +74,11 @@ def main(argv: list[str] | None = None) -> dict:
 
         # ---- Model: Bidirectional(cell) reads the sequence both ways; the forward-only model reads it one way
         model = build_model(cell=config.cell, merge_mode=config.merge_mode, bidirectional=bidirectional,
-                            **model_options(config, dataset))
+                            task=dataset.task, units=config.units, num_layers=config.layers,
+                            input_shape=dataset.input_shape, num_classes=dataset.num_classes,
+                            many_to_many=config.many_to_many or bool(dataset.meta.get("label_per_step")),
+                            vocab_size=dataset.meta.get("vocab_size"), embedding_dim=config.embedding_dim,
+                            dropout_rate=config.dropout, mask_padding=dataset.name == "imdb")
         # The loss follows the data (common/tasks.py): cross-entropy over the tags, at every step.
         model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
                       loss=loss_for_task(dataset.task, dataset.num_classes),
@@ -89,8 +93,8 @@ def main(argv: list[str] | None = None) -> dict:
         train_seconds = time.perf_counter() - start
 
         # ---- Evaluation: the test split beside its baselines (every step of every sequence counts)
-        evaluate = sequence_evaluator(dataset, **evaluator_options(config))
-        return finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, train_seconds)
+        evaluation = evaluate_sequence_model(model, dataset, run_dir, config)
+        return finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
 
     result = train(config.bidirectional)
     if config.compare and config.bidirectional:

@@ -1,8 +1,9 @@
 """Image data sets for convolutional networks: every example is an image of shape (height, width, channels).
 
     from cnn.dataset import load_dataset
-    data = load_dataset("mnist5k")              # x_train (3250, 28, 28, 1) in 0..1, y_train (3250,)
-    data = load_dataset(image_dir="pets/", image_size=64)    # your own images: one sub-folder per class
+    from cnn.train import CnnConfig
+    data = load_dataset(CnnConfig())      # mnist5k: x_train (3250, 28, 28, 1) in 0..1, y_train (3250,)
+    data = load_dataset(CnnConfig(image_dir="pets/", image_size=64))    # your own images: a sub-folder per class
 
 Names: mnist5k (default) and digits work offline; mnist, fashion_mnist and cifar10 are downloaded by Keras.
 Pixels are divided by their maximum (255, or 16 for digits), a fixed scale that needs no statistics of any split.
@@ -108,8 +109,11 @@ DATASETS = {
 }
 
 
-def load_dataset(name: str = "mnist5k", image_dir: str | Path | None = None, image_size: int = 64) -> Dataset:
-    """Load one of DATASETS by name, or, when image_dir is given, the images in that folder."""
-    if image_dir:
-        return load_image_dir(image_dir, image_size)
-    return look_up(DATASETS, name)()
+def load_dataset(config) -> Dataset:
+    """The images in config.image_dir when one is given (config.image_size square), else DATASETS[config.dataset].
+
+    config: a CnnConfig (cnn/train.py). ValueError for a name it does not know or a folder it cannot read.
+    """
+    if config.image_dir:
+        return load_image_dir(config.image_dir, config.image_size)
+    return look_up(DATASETS, config.dataset)()

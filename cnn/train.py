@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     # ---- Data: images (n, height, width, channels) scaled to 0..1, and class indices
     with exit_on_bad_input():
-        dataset = load_dataset(config.dataset, image_dir=config.image_dir or None, image_size=config.image_size)
+        dataset = load_dataset(config)
     keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
     dataset, epochs = quick_settings(config, dataset)
 

@@ -1,4 +1,5 @@
-"""Pictures a run saves: learning curves, confusion matrix, predicted against true values.
+"""Pictures a run saves: learning curves, confusion matrix, predicted against true values (forecasts:
+common/forecasting.py).
 
 matplotlib draws with the Agg backend (files only, no window), so runs work on servers and in CI; figures are
 saved as PNG and closed, never shown.
@@ -71,26 +72,3 @@ def plot_predictions(y_true: np.ndarray, y_pred: np.ndarray, path: Path) -> Path
     axis.grid(alpha=0.3)
     return save_figure(figure, path)
 
-
-def plot_forecast(series: np.ndarray, predictions: dict[str, tuple[np.ndarray, np.ndarray]], test_start: int,
-                  path: Path, title: str = "one-step-ahead forecast", ylabel: str = "value",
-                  dates: list[str] | None = None, xlabel: str = "time step") -> Path:
-    """The true series over time, each part's one-step predictions on top, and a line where the test part begins.
-
-    predictions maps a label ("train", "test", ...) to (time indices, predicted values), both in original units.
-    dates (one per value of the series, such as "1949-01") label the time axis instead of the step numbers.
-    """
-    figure, axis = plt.subplots(figsize=(10, 4))
-    axis.plot(np.arange(len(series)), series, color="black", linewidth=1.2, label="truth")
-    for label, (indices, values) in predictions.items():
-        axis.plot(indices, values, linewidth=1.2, alpha=0.85, label=f"prediction ({label})")
-    axis.axvline(test_start - 0.5, color="gray", linestyle="--", label="train | test")
-    if dates is not None:
-        ticks = np.linspace(0, len(series) - 1, 8).round().astype(int)
-        axis.set_xticks(ticks, [dates[i] for i in ticks], rotation=30)
-    axis.set_xlabel(xlabel)
-    axis.set_ylabel(ylabel)
-    axis.set_title(title)
-    axis.grid(alpha=0.3)
-    axis.legend(loc="upper left")
-    return save_figure(figure, path)

@@ -1,243 +1,204 @@
-"""Sequence helpers the recurrent folders share: windows, time-ordered splits, scaling, baselines, characters.
+"""What the recurrent folders share besides forecasting and text: their command line, sequence data, evaluation.
 
-    series = np.sin(np.arange(200) / 8)
-    x, y = make_windows(series, window=20)            # x (180, 20, 1): 20 past values; y (180,): the next one
+    @dataclasses.dataclass
+    class RnnConfig(SequenceConfig):                   # rnn/train.py changes defaults only
+        dataset: str = option("sine", "dataset", choices=DATASETS)
 
-A forecast is only honest when nothing from the future leaks into training: the series is split in time order
-(train, then validation, then test), every scaler is fitted on the training part alone, and a test value is never a
-training target (test inputs may look back into earlier months, exactly as a real forecast would).
+    dataset = load_sequence_dataset(config)            # the data set --dataset names, shaped by the other flags
+    evaluation = evaluate_sequence_model(model, dataset, run_dir, config)     # after model.fit
 
-NumPy only: no Keras, so these are quick to import and test.
+A --window or --transform left out takes the data set's own value (common/forecasting.py, common/text.py), shown
+in the resolved config the run prints. The series (sine, airline, stock) live in common/forecasting.py, the text in
+common/text.py; the independent sequences (adding, imdb, digit images read row by row) here, split at random like any
+other examples.
 """
 
 import dataclasses
-import math
+from pathlib import Path
 
 import numpy as np
 
-from common.sequence_config import TRANSFORMS  # the flag's choices; that module is standard library only
+from common import forecasting, text
+from common.config import TrainConfig, option, require
+from common.datasets import (DIGIT_NAMES, DIGITS_SOURCE, MNIST5K_SOURCE, SPLIT_SEED, Dataset, download_keras_dataset,
+                             image_classification_dataset, load_mnist5k, split_three_ways)
+from common.forecasting import DEFAULT_TRANSFORM, DEFAULT_WINDOW, SERIES, TRANSFORMS
+
+TASKS = ("many-to-one", "many-to-many")
+CELL_NAMES = ("rnn", "lstm", "gru")  # SimpleRNN, LSTM, GRU (the CELLS of deep_rnn/ and birnn/ model.py)
+QUICK_SAMPLE_LENGTH = 40  # characters sampled per temperature in a --quick run
+
+
+def parse_float_list(text: str, flag: str) -> list[float]:
+    """'0.2,0.5,1' -> [0.2, 0.5, 1.0]; every entry must be a number above 0."""
+    try:
+        values = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"{flag} must be comma-separated numbers such as 0.2,0.5,1.0 (got {text!r})") from None
+    require(len(values) > 0 and all(v > 0 for v in values), f"{flag} values must be above 0 (got {text!r})")
+    return values
+
+
+@dataclasses.dataclass
+class SequenceConfig(TrainConfig):
+    task: str = option("many-to-one", "forecasting: predict the next value from the last state (many-to-one) or at "
+                                      "every step (many-to-many)", choices=TASKS)
+    window: int | None = option(None, "time steps the network reads per example (default per dataset: " + ", ".join(
+        f"{name} {window}" for name, window in {**DEFAULT_WINDOW, "text": text.DEFAULT_WINDOW}.items()) + ")")
+    transform: str | None = option(None, "forecasting: model the values, their changes, or changes of their log "
+                                         "since the last step or the same month last year (default: " + ", ".join(
+        f"{transform} for {name}" for name, transform in DEFAULT_TRANSFORM.items()) + ")", choices=TRANSFORMS)
+    num_points: int = option(1000, "sine: length of the generated series")
+    cycle_length: float = option(50.0, "sine: time steps per period")
+    noise: float = option(0.1, "sine: standard deviation of the added Gaussian noise")
+    sequence_length: int = option(50, "adding, tagging: time steps per sequence")
+    num_samples: int = option(10000, "adding, tagging: number of generated sequences")
+    vocab_size: int = option(10000, "imdb: keep the most frequent words; the rest become one unknown id")
+    max_length: int = option(200, "imdb: words kept per review (the last ones; shorter reviews are padded)")
+    corpus: str = option("python-docs", "text: python-docs (embedded), shakespeare (downloaded) or a UTF-8 file")
+    prompt: str = option("The ", "text: the start of each generated sample")
+    temperature: str = option("0.2,0.5,1.0", "text: sampling temperatures, comma-separated, each above 0")
+    sample_length: int = option(400, "text: characters generated per temperature")
+    units: int = option(32, "hidden units of each recurrent layer")
+    layers: int = option(1, "recurrent layers stacked on each other")
+    dropout: float = option(0.0, "dropout between recurrent layers and before the output (0 turns it off)")
+    embedding_dim: int = option(32, "imdb and text: length of the learned vector for each token")
+
+    def validate(self) -> None:
+        if self.window is None and self.dataset in SERIES:
+            self.window = DEFAULT_WINDOW[self.dataset]
+        if self.window is None and self.dataset == "text":
+            self.window = text.DEFAULT_WINDOW
+        if self.transform is None and self.dataset in SERIES:
+            self.transform = DEFAULT_TRANSFORM[self.dataset]
+        super().validate()
+        require(self.window is None or self.window >= 1, f"--window must be at least 1 (got {self.window})")
+        require(self.task == "many-to-one" or self.dataset in SERIES,
+                f"--task many-to-many applies to {', '.join(SERIES)}; {self.dataset} is "
+                f"{'always many-to-many' if self.dataset == 'text' else 'many-to-one'}")
+        require(self.num_points >= 20, f"--num-points must be at least 20 (got {self.num_points})")
+        require(self.cycle_length > 0, f"--cycle-length must be above 0 (got {self.cycle_length})")
+        require(self.noise >= 0, f"--noise must be 0 or more (got {self.noise})")
+        require(self.sequence_length >= 2, f"--sequence-length must be at least 2 (got {self.sequence_length})")
+        require(self.num_samples >= 100, f"--num-samples must be at least 100 (got {self.num_samples})")
+        require(self.vocab_size >= 10, f"--vocab-size must be at least 10 (got {self.vocab_size})")
+        require(self.max_length >= 1, f"--max-length must be at least 1 (got {self.max_length})")
+        require(self.prompt != "", "--prompt must hold at least one character")
+        parse_float_list(self.temperature, "--temperature")
+        require(self.sample_length >= 1, f"--sample-length must be at least 1 (got {self.sample_length})")
+        require(self.units >= 1, f"--units must be at least 1 (got {self.units})")
+        require(self.layers >= 1, f"--layers must be at least 1 (got {self.layers})")
+        require(0.0 <= self.dropout < 1.0, f"--dropout must be at least 0 and below 1 (got {self.dropout})")
+        require(self.embedding_dim >= 1, f"--embedding-dim must be at least 1 (got {self.embedding_dim})")
+
+    @property
+    def temperatures(self) -> list[float]:
+        return parse_float_list(self.temperature, "--temperature")
+
+    @property
+    def many_to_many(self) -> bool:
+        return self.task == "many-to-many"
+
+
+def evaluate_sequence_model(model, dataset: Dataset, run_dir: Path, config: SequenceConfig):
+    """Score the test split the way its data asks: a forecast in original units beside the naive forecasts, text in
+    bits per character beside a unigram model (and samples.txt), anything else as classification or regression."""
+    from common.training import evaluate_classification, evaluate_regression
+
+    if dataset.meta.get("forecast"):
+        return forecasting.evaluate_forecast(model, dataset, run_dir)
+    if dataset.task == "generation":
+        length = min(config.sample_length, QUICK_SAMPLE_LENGTH) if config.quick else config.sample_length
+        return text.evaluate_text(model, dataset, run_dir, config.prompt, config.temperatures, length, config.seed)
+    if dataset.task == "regression":
+        return evaluate_regression(model, dataset, run_dir)
+    return evaluate_classification(model, dataset, run_dir)
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Windows and splits
+# Independent sequences, split at random
 
 
-def make_windows(values: np.ndarray, window: int, many_to_many: bool = False,
-                 target_indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Slide a window over values (time,) or (time, features): inputs are `window` steps, the target comes next.
+def make_adding_problem(num_samples: int, sequence_length: int, seed: int = SPLIT_SEED) -> tuple[np.ndarray, ...]:
+    """The adding problem (Hochreiter & Schmidhuber 1997): x (n, T, 2) of (value, marker) pairs, y (n,).
 
-    For a target at index t the input is values[t - window : t]. Targets are column 0 of values.
-    many_to_one:  x (n, window, features), y (n,)         y[i] = values[t]
-    many_to_many: x (n, window, features), y (n, window)  y[i] = values[t - window + 1 : t + 1], one step ahead of x
-    target_indices (default: every t from window to the end) chooses which targets to make.
+    Values are uniform in [0, 1); exactly two markers are 1, one in each half of the sequence, and the target is the
+    sum of the two marked values. The network must carry the first marked value across up to T steps.
     """
-    values = np.asarray(values, dtype="float32")
-    if values.ndim == 1:
-        values = values[:, None]
-    if window < 1:
-        raise ValueError(f"--window must be at least 1 (got {window})")
-    if window >= len(values):
-        raise ValueError(f"--window {window} is too long for a series of {len(values)} values")
-    if target_indices is None:
-        target_indices = np.arange(window, len(values))
-    x = np.stack([values[t - window:t] for t in target_indices]) if len(target_indices) else \
-        np.zeros((0, window, values.shape[1]), "float32")
-    if many_to_many:
-        y = np.stack([values[t - window + 1:t + 1, 0] for t in target_indices]) if len(target_indices) else \
-            np.zeros((0, window), "float32")
-    else:
-        y = values[target_indices, 0]
+    if sequence_length < 2:
+        raise ValueError(f"--sequence-length must be at least 2 (got {sequence_length})")
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.0, 1.0, size=(num_samples, sequence_length))
+    half = sequence_length // 2
+    first = rng.integers(0, half, size=num_samples)
+    second = rng.integers(half, sequence_length, size=num_samples)
+    markers = np.zeros_like(values)
+    markers[np.arange(num_samples), first] = 1.0
+    markers[np.arange(num_samples), second] = 1.0
+    x = np.stack([values, markers], axis=-1).astype("float32")
+    y = (values * markers).sum(axis=1).astype("float32")
     return x, y
 
 
-@dataclasses.dataclass(frozen=True)
-class TimeSplit:
-    """Where the validation and test parts of a series begin: train is [0, val_start), test is [test_start, n)."""
-
-    val_start: int
-    test_start: int
-    length: int
-
-    def targets(self, part: str, first: int) -> np.ndarray:
-        """Indices of the targets in part ("train", "val" or "test"), starting no earlier than `first`."""
-        start, stop = {"train": (0, self.val_start), "val": (self.val_start, self.test_start),
-                       "test": (self.test_start, self.length)}[part]
-        return np.arange(max(start, first), stop)
+def load_adding(sequence_length: int = 50, num_samples: int = 10000) -> Dataset:
+    if num_samples < 100:
+        raise ValueError(f"--num-samples must be at least 100 (got {num_samples})")
+    x, y = make_adding_problem(num_samples, sequence_length)
+    return Dataset("adding", "regression", *split_three_ways(x, y, stratify=False),
+                   meta={"source": f"generated: adding problem, T = {sequence_length}"})
 
 
-def split_in_time(length: int, test_fraction: float, val_fraction: float = 0.15) -> TimeSplit:
-    """The last test_fraction of the series is test; the last val_fraction of what remains is validation."""
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test fraction must be between 0 and 1 (got {test_fraction})")
-    test_start = int(round(length * (1 - test_fraction)))
-    val_start = test_start - max(1, int(round(test_start * val_fraction)))
-    return TimeSplit(val_start, test_start, length)
+def load_imdb(vocab_size: int = 10000, max_length: int = 200, alternative: str = "text") -> Dataset:
+    """IMDB movie reviews (downloaded by Keras): word ids padded/cut to max_length, positive (1) or negative (0).
 
-
-# ----------------------------------------------------------------------------------------------------------------
-# Transforms and scaling: what the network sees, and the way back to the original units
-
-
-def transform_lag(transform: str, season: int | None = None) -> int:
-    """How many steps back the value lies that a transform compares with: 0 (none), 1, or the season."""
-    if transform not in TRANSFORMS:
-        raise ValueError(f"--transform must be one of {', '.join(TRANSFORMS)} (got {transform!r})")
-    if transform == "seasonal-log-difference":
-        if not season:
-            raise ValueError("--transform seasonal-log-difference needs a seasonal series (airline: 12 months)")
-        return season
-    return 0 if transform == "none" else 1
-
-
-def transform_series(series: np.ndarray, transform: str, season: int | None = None) -> np.ndarray:
-    """The series the network models: as it is, its change since the last step, or the change of its logarithm
-    since the last step or since the same month a season ago.
-
-    Differencing removes a trend a network trained on the past cannot extrapolate (a test value above every training
-    value); the log turns growth in proportion, like airline traffic, into changes of constant size; the seasonal
-    difference takes away the pattern that repeats every year. The first `lag` values have no partner and are NaN.
+    Keras' 25,000 test reviews stay the test split; the last 5,000 training reviews become validation.
     """
-    series = np.asarray(series, dtype="float64")
-    lag = transform_lag(transform, season)
-    if lag == 0:
-        return series.copy()
-    if transform != "difference" and np.any(series <= 0):
-        raise ValueError(f"--transform {transform} needs a series of positive values")
-    values = series if transform == "difference" else np.log(series)
-    return np.concatenate([np.full(lag, np.nan), values[lag:] - values[:-lag]])
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = download_keras_dataset("imdb", alternative, num_words=vocab_size)
+    pad = lambda reviews: keras.utils.pad_sequences(reviews, maxlen=max_length, padding="pre", truncating="pre")
+    x_train, x_test = pad(x_train), pad(x_test)
+    return Dataset("imdb", "classification", x_train[:-5000], y_train[:-5000].astype("int64"), x_train[-5000:],
+                   y_train[-5000:].astype("int64"), x_test, y_test.astype("int64"),
+                   class_names=["negative", "positive"],
+                   meta={"source": "keras.datasets.imdb (Maas et al. 2011)", "vocab_size": vocab_size})
 
 
-def untransform(predicted: np.ndarray, earlier: np.ndarray, transform: str) -> np.ndarray:
-    """Predictions of the transformed series back in original units, given the true value `lag` steps before each."""
-    predicted = np.asarray(predicted, dtype="float64")
-    if transform == "none":
-        return predicted
-    if transform == "difference":
-        return earlier + predicted
-    return earlier * np.exp(predicted)
+def load_mnist5k_rows() -> Dataset:
+    """Each 28x28 digit as a sequence of 28 rows of 28 pixels (0..1): the network reads the image top to bottom."""
+    images, labels = load_mnist5k()
+    return image_classification_dataset("mnist5k", images, labels, DIGIT_NAMES, 255.0, MNIST5K_SOURCE)
 
 
-@dataclasses.dataclass
-class Standardizer:
-    """(value - mean) / std with mean and std of the values it was fitted on (the training part only)."""
+def load_digits_rows() -> Dataset:
+    """scikit-learn's 8x8 digits as sequences of 8 rows of 8 pixels (values 0..16, divided into 0..1)."""
+    from sklearn import datasets as sklearn_datasets
 
-    mean: float
-    std: float
-
-    @classmethod
-    def fit(cls, values: np.ndarray) -> "Standardizer":
-        values = np.asarray(values, dtype="float64")
-        return cls(float(values.mean()), float(values.std()) or 1.0)
-
-    def transform(self, values: np.ndarray) -> np.ndarray:
-        return (np.asarray(values, dtype="float64") - self.mean) / self.std
-
-    def inverse_transform(self, values: np.ndarray) -> np.ndarray:
-        return np.asarray(values, dtype="float64") * self.std + self.mean
+    bunch = sklearn_datasets.load_digits()
+    return image_classification_dataset("digits", bunch.images, bunch.target, DIGIT_NAMES, 16.0, DIGITS_SOURCE)
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# Forecasting baselines, scored in the original units on the same test targets as the model
-
-
-def persistence_forecast(series: np.ndarray, target_indices: np.ndarray) -> np.ndarray:
-    """Tomorrow equals today: the value one step before each target."""
-    return np.asarray(series, dtype="float64")[np.asarray(target_indices) - 1]
-
-
-def seasonal_naive_forecast(series: np.ndarray, target_indices: np.ndarray, season: int) -> np.ndarray:
-    """This month equals the same month last season: the value `season` steps before each target."""
-    if np.min(target_indices) < season:
-        raise ValueError(f"a seasonal naive forecast needs {season} earlier values before the first target")
-    return np.asarray(series, dtype="float64")[np.asarray(target_indices) - season]
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Characters: vocabulary, bits per character, temperature sampling
-
-
-@dataclasses.dataclass
-class CharVocabulary:
-    """Characters <-> integer ids. Id 0 stands for any character not seen in the training text."""
-
-    chars: list[str]
-
-    UNKNOWN = "\N{REPLACEMENT CHARACTER}"
-
-    @classmethod
-    def from_text(cls, text: str) -> "CharVocabulary":
-        return cls([cls.UNKNOWN] + sorted(set(text) - {cls.UNKNOWN}))
-
-    def __len__(self) -> int:
-        return len(self.chars)
-
-    def encode(self, text: str) -> np.ndarray:
-        index = {char: i for i, char in enumerate(self.chars)}
-        return np.array([index.get(char, 0) for char in text], dtype="int32")
-
-    def decode(self, ids) -> str:
-        return "".join(self.chars[int(i)] for i in ids)
-
-
-def unigram_bits_per_char(train_ids: np.ndarray, test_ids: np.ndarray, vocab_size: int) -> float:
-    """Bits per character of a model that knows only how often each character occurs in the training text.
-
-    Counts get one added (Laplace smoothing), so a test character never seen in training still has a probability.
-    """
-    counts = np.bincount(np.asarray(train_ids).ravel(), minlength=vocab_size) + 1.0
-    probabilities = counts / counts.sum()
-    return float(-np.mean(np.log2(probabilities[np.asarray(test_ids).ravel()])))
-
-
-def bits_per_char(probabilities: np.ndarray, targets: np.ndarray) -> float:
-    """Mean of -log2 p(true next character): probabilities (..., vocab), targets (...) of ids."""
-    probabilities = np.asarray(probabilities, dtype="float64").reshape(-1, probabilities.shape[-1])
-    chosen = probabilities[np.arange(len(probabilities)), np.asarray(targets).ravel()]
-    return float(-np.mean(np.log2(np.clip(chosen, 1e-12, 1.0))))
-
-
-def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """p_i^(1/T), renormalised: T < 1 sharpens towards the likeliest character, T > 1 flattens towards uniform."""
-    if temperature <= 0:
-        raise ValueError(f"temperature must be above 0 (got {temperature})")
-    logits = np.log(np.clip(np.asarray(probabilities, dtype="float64"), 1e-12, 1.0)) / temperature
-    logits -= logits.max(axis=-1, keepdims=True)
-    weights = np.exp(logits)
-    return weights / weights.sum(axis=-1, keepdims=True)
-
-
-def sample_characters(predict_next, prompt_ids: np.ndarray, length: int, temperatures: list[float],
-                      seed: int = 0) -> list[np.ndarray]:
-    """Generate `length` ids after the prompt at each temperature, one batch row per temperature.
-
-    predict_next(new_ids (batch, time)) -> probabilities (batch, vocab) of the next character given everything fed
-    so far: a stateful model, which keeps what it has read. It gets the prompt first, then one sampled id per row.
-    Returns the generated ids of each temperature.
-    """
-    rng = np.random.default_rng(seed)
-    new_ids = np.repeat(np.asarray(prompt_ids, dtype="int32")[None, :], len(temperatures), axis=0)
-    generated = np.zeros((len(temperatures), length), dtype="int32")
-    for step in range(length):
-        probabilities = predict_next(new_ids)
-        for row, temperature in enumerate(temperatures):
-            p = apply_temperature(probabilities[row], temperature)
-            generated[row, step] = rng.choice(len(p), p=p)
-        new_ids = generated[:, step:step + 1]
-    return list(generated)
-
-
-def chunk_text(ids: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cut ids into non-overlapping pieces of window + 1: x = the first window ids, y = the same shifted by one.
-
-    Every position of every piece is a training example of "predict the next character" (many-to-many).
-    """
-    count = (len(ids) - 1) // window
-    if count < 1:
-        raise ValueError(f"a text of {len(ids)} characters is too short for --window {window}")
-    x = np.stack([ids[i * window:(i + 1) * window] for i in range(count)])
-    y = np.stack([ids[i * window + 1:(i + 1) * window + 1] for i in range(count)])
-    return x.astype("int32"), y.astype("int32")
-
-
-def nats_to_bits(nats: float) -> float:
-    return nats / math.log(2)
+def load_sequence_dataset(config: SequenceConfig) -> Dataset:
+    """The shared data set config.dataset names, shaped by the flags that apply to it; ValueError if unknown."""
+    name = config.dataset
+    if name == "sine":
+        return forecasting.load_sine(window=config.window, many_to_many=config.many_to_many,
+                                     transform=config.transform, num_points=config.num_points,
+                                     cycle_length=config.cycle_length, noise=config.noise)
+    if name == "airline":
+        return forecasting.load_airline(window=config.window, many_to_many=config.many_to_many,
+                                        transform=config.transform)
+    if name == "stock":
+        return forecasting.load_stock(window=config.window, many_to_many=config.many_to_many,
+                                      transform=config.transform)
+    if name == "text":
+        return text.load_text(corpus=config.corpus, window=config.window)
+    if name == "adding":
+        return load_adding(sequence_length=config.sequence_length, num_samples=config.num_samples)
+    if name == "imdb":
+        return load_imdb(vocab_size=config.vocab_size, max_length=config.max_length)
+    if name == "mnist5k":
+        return load_mnist5k_rows()
+    if name == "digits":
+        return load_digits_rows()
+    raise ValueError(f"unknown dataset {name!r}")

@@ -21,7 +21,7 @@ if __package__ in (None, ""):  # run as a file (python deep_rnn/compare.py): mak
 
 from common.config import (TrainConfig, exit_on_bad_input, format_config, make_run_dir, option, parse_config,
                            parse_int_list, quiet_tensorflow, require, setup_logging)
-from common.sequence_config import CELL_NAMES
+from common.sequences import CELL_NAMES
 
 QUICK_LENGTHS = "5,10"
 
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(config.verbose)
     import keras
 
-    from common.sequence_datasets import load_adding
+    from common.sequences import load_adding
     from common.training import (evaluate_regression, finish_run, make_callbacks, make_optimizer,
                                  progress_verbosity, quick_settings, start_run)
     from deep_rnn.model import build_model

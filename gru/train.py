@@ -16,7 +16,7 @@ if __package__ in (None, ""):  # run as a file (python gru/train.py): make the r
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common.config import exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow, setup_logging
-from common.sequence_config import SequenceConfig, dataset_options, evaluator_options, model_options
+from common.sequences import SequenceConfig
 from gru.dataset import DATASETS, load_dataset
 
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(config.verbose)
     import keras
 
-    from common.sequence_evaluation import sequence_evaluator
+    from common.sequences import evaluate_sequence_model
     from common.tasks import loss_for_task, metrics_for_task
     from common.training import (finish_run, make_callbacks, make_optimizer, progress_verbosity, quick_settings,
                                  start_run)
@@ -48,12 +48,16 @@ def main(argv: list[str] | None = None) -> dict:
 
     # ---- Data: text as character ids, x (n, window) and y the same shifted by one character
     with exit_on_bad_input():
-        dataset = load_dataset(config.dataset, **dataset_options(config))
+        dataset = load_dataset(config)
     keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
     dataset, epochs = quick_settings(config, dataset)
 
     # ---- Model: Embedding, GRU layers, and a softmax over the characters at every step
-    model = build_model(**model_options(config, dataset))
+    model = build_model(task=dataset.task, units=config.units, num_layers=config.layers,
+                        input_shape=dataset.input_shape, num_classes=dataset.num_classes,
+                        many_to_many=config.many_to_many, vocab_size=dataset.meta.get("vocab_size"),
+                        embedding_dim=config.embedding_dim, dropout_rate=config.dropout,
+                        mask_padding=dataset.name == "imdb")
     # The loss follows the data (common/tasks.py): mean squared error for a value, cross-entropy over the classes
     # for a label, and over the characters at every step for text (next-character classification).
     model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
@@ -69,8 +73,8 @@ def main(argv: list[str] | None = None) -> dict:
     train_seconds = time.perf_counter() - start
 
     # ---- Evaluation: bits per character beside a unigram model, and text sampled at each temperature
-    evaluate = sequence_evaluator(dataset, **evaluator_options(config))
-    result = finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, train_seconds)
+    evaluation = evaluate_sequence_model(model, dataset, run_dir, config)
+    result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
     print(result["summary"])
     return result
 

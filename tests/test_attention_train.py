@@ -9,7 +9,7 @@ import pytest
 
 from attention import compare
 from attention.dataset import load_dataset
-from attention.train import main
+from attention.train import AttentionConfig, main
 from common.datasets import SPLIT_SEED
 
 PLOTTED = [f"attention_{i}.png" for i in range(4)]
@@ -63,7 +63,7 @@ def check_run(result, out, attention, test_pairs, tokens="char", decoding="greed
 def test_quick_default_run_is_bahdanau_on_dates(tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--quick", "--output-dir", str(tmp_path)])
     run_dir = check_run(result, out, "bahdanau", test_pairs=128)
-    assert_scores_recomputed(run_dir, load_dataset("dates").quick_slice())  # the best epoch's model was saved
+    assert_scores_recomputed(run_dir, load_dataset(AttentionConfig()).quick_slice())  # the best epoch's model was saved
     assert run_dir.parent == tmp_path / "attention" / "bahdanau" and run_dir.name.startswith("dates-")
     vocabulary = json.loads((run_dir / "vocabulary.json").read_text())
     assert set("0123456789-") <= set(vocabulary["target"])

@@ -9,7 +9,7 @@ import pytest
 
 from birnn.dataset import TAG_NAMES, load_dataset, make_tagging_task
 from birnn.model import build_model
-from birnn.train import MERGE_MODES, main
+from birnn.train import MERGE_MODES, BirnnConfig, main
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -66,7 +66,7 @@ def test_tagging_labels_match_their_definition():
 
 
 def test_tagging_dataset_has_a_label_per_step():
-    data = load_dataset("tagging", sequence_length=12, num_samples=400)
+    data = load_dataset(BirnnConfig(sequence_length=12, num_samples=400))
     assert data.x_train.shape[1:] == (12, 1) and data.y_train.shape[1:] == (12,)
     assert data.class_names == TAG_NAMES and data.meta["label_per_step"]
 
@@ -77,7 +77,7 @@ def test_tagging_dataset_has_a_label_per_step():
 def run_tagging_data(run_dir):
     """The --quick slice of the tagging data a run trained on, with the sizes its config.json records."""
     config = json.loads((Path(run_dir) / "config.json").read_text())
-    data = load_dataset("tagging", sequence_length=config["sequence_length"], num_samples=config["num_samples"])
+    data = load_dataset(BirnnConfig(sequence_length=config["sequence_length"], num_samples=config["num_samples"]))
     return data.quick_slice()
 
 

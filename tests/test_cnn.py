@@ -2,6 +2,7 @@
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import matplotlib.image
@@ -10,7 +11,7 @@ import pytest
 
 from cnn import dataset as cnn_dataset
 from cnn.model import build_model
-from cnn.train import ARCHITECTURES, main
+from cnn.train import ARCHITECTURES, CnnConfig, main
 
 PLOTS = {"learning_curves.png", "confusion_matrix.png", "predictions_grid.png", "filters.png", "feature_maps.png"}
 
@@ -104,10 +105,10 @@ def test_impossible_shapes_are_explained():
 # dataset.py
 
 def test_embedded_image_datasets():
-    mnist = cnn_dataset.load_dataset("mnist5k")
+    mnist = cnn_dataset.load_dataset(CnnConfig(dataset="mnist5k"))
     assert mnist.x_train.shape == (3250, 28, 28, 1) and mnist.x_test.shape == (1000, 28, 28, 1)
     assert mnist.x_train.min() == 0.0 and mnist.x_train.max() == 1.0 and not mnist.meta["flip_ok"]
-    digits = cnn_dataset.load_dataset("digits")
+    digits = cnn_dataset.load_dataset(CnnConfig(dataset="digits"))
     assert digits.input_shape == (8, 8, 1) and digits.x_train.max() == 1.0 and digits.num_classes == 10
 
 
@@ -124,7 +125,7 @@ def write_image_folder(root: Path, per_class: int = 8, size: int = 12) -> Path:
 
 def test_image_folder_is_loaded_resized_and_split(tmp_path):
     folder = write_image_folder(tmp_path / "squares")
-    data = cnn_dataset.load_dataset(image_dir=folder, image_size=16)
+    data = cnn_dataset.load_dataset(CnnConfig(image_dir=str(folder), image_size=16))
     assert data.name == "squares" and data.class_names == ["bright", "dark"] and data.meta["flip_ok"]
     assert data.input_shape == (16, 16, 3)
     assert len(data.x_train) + len(data.x_val) + len(data.x_test) == 16
@@ -134,10 +135,10 @@ def test_image_folder_is_loaded_resized_and_split(tmp_path):
 
 def test_image_folder_errors(tmp_path):
     with pytest.raises(ValueError, match="is not a folder"):
-        cnn_dataset.load_dataset(image_dir=tmp_path / "missing")
+        cnn_dataset.load_dataset(SimpleNamespace(image_dir=tmp_path / "missing", image_size=16))
     (tmp_path / "only_one" / "cats").mkdir(parents=True)
     with pytest.raises(ValueError, match="at least two sub-folders"):
-        cnn_dataset.load_dataset(image_dir=tmp_path / "only_one")
+        cnn_dataset.load_dataset(SimpleNamespace(image_dir=tmp_path / "only_one", image_size=16))
 
 
 def test_downloaded_cifar10_keeps_keras_test_split(monkeypatch):
@@ -145,7 +146,7 @@ def test_downloaded_cifar10_keeps_keras_test_split(monkeypatch):
     train = (rng.integers(0, 256, (5020, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, (5020, 1)))
     test = (rng.integers(0, 256, (30, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, (30, 1)))
     monkeypatch.setattr(keras.datasets.cifar10, "load_data", lambda: (train, test))
-    data = cnn_dataset.load_dataset("cifar10")
+    data = cnn_dataset.load_dataset(CnnConfig(dataset="cifar10"))
     assert data.x_train.shape == (20, 32, 32, 3) and data.x_val.shape == (5000, 32, 32, 3)
     assert data.y_test.shape == (30,) and data.class_names[3] == "cat" and data.meta["flip_ok"]
     assert 0.0 <= data.x_test.min() and data.x_test.max() <= 1.0
@@ -168,7 +169,7 @@ def check_run(result, tmp_path, dataset, assert_scores_recomputed):
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_quick_run_for_each_architecture(arch, tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--dataset", "digits", "--arch", arch, "--quick", "--output-dir", str(tmp_path)])
-    metrics = check_run(result, tmp_path, cnn_dataset.load_dataset("digits"), assert_scores_recomputed)
+    metrics = check_run(result, tmp_path, cnn_dataset.load_dataset(CnnConfig(dataset="digits")), assert_scores_recomputed)
     # The folder and the --arch flag side by side in config.json, neither hiding the other.
     config = json.loads((Path(result["run_dir"]) / "config.json").read_text())
     assert (config["folder"], config["script"], config["arch"]) == ("cnn", "cnn/train.py", arch)
@@ -178,7 +179,7 @@ def test_quick_run_for_each_architecture(arch, tmp_path, run_main, assert_scores
 def test_quick_run_on_mnist5k_learns(tmp_path, run_main, assert_scores_recomputed):
     result, _, _ = run_main(main, ["--quick", "--arch", "basic", "--no-augment", "--learning-rate", "0.003",
                                    "--output-dir", str(tmp_path)])
-    metrics = check_run(result, tmp_path, cnn_dataset.load_dataset("mnist5k"), assert_scores_recomputed)
+    metrics = check_run(result, tmp_path, cnn_dataset.load_dataset(CnnConfig(dataset="mnist5k")), assert_scores_recomputed)
     assert metrics["test"]["accuracy"] > 3 * metrics["baselines"]["majority_class"]["accuracy"]
 
 
@@ -187,7 +188,7 @@ def test_quick_run_on_an_image_folder(tmp_path, run_main, assert_scores_recomput
     output = tmp_path / "runs"
     result, _, _ = run_main(main, ["--image-dir", str(folder), "--image-size", "16", "--arch", "basic", "--quick",
                                    "--output-dir", str(output)])
-    metrics = check_run(result, output, cnn_dataset.load_dataset(image_dir=folder, image_size=16),
+    metrics = check_run(result, output, cnn_dataset.load_dataset(CnnConfig(image_dir=str(folder), image_size=16)),
                         assert_scores_recomputed)
     assert result["params"] == build_model((16, 16, 3), 2, arch="basic").count_params()
 

@@ -1,4 +1,5 @@
-"""Tests of common/sequences.py and common/sequence_datasets.py: windows, time splits, leakage, baselines, data files.
+"""Tests of common/forecasting.py, common/text.py and common/sequences.py: windows, time splits, leakage, baselines,
+characters, data files.
 
     python -m pytest tests/test_common_sequences.py -q
 """
@@ -8,8 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from common import sequence_datasets as data
-from common import sequences
+from common import forecasting, sequences, text
 from common.datasets import DatasetUnavailableError
 
 
@@ -18,32 +18,32 @@ from common.datasets import DatasetUnavailableError
 
 
 def test_make_windows_many_to_one_by_hand():
-    x, y = sequences.make_windows(np.arange(6.0), window=3)
+    x, y = forecasting.make_windows(np.arange(6.0), window=3)
     assert x.shape == (3, 3, 1) and y.shape == (3,)
     assert x[:, :, 0].tolist() == [[0, 1, 2], [1, 2, 3], [2, 3, 4]]
     assert y.tolist() == [3, 4, 5]
 
 
 def test_make_windows_many_to_many_is_the_input_shifted_by_one():
-    x, y = sequences.make_windows(np.arange(6.0), window=3, many_to_many=True)
+    x, y = forecasting.make_windows(np.arange(6.0), window=3, many_to_many=True)
     assert y.shape == (3, 3)
     assert y.tolist() == [[1, 2, 3], [2, 3, 4], [3, 4, 5]]
     np.testing.assert_array_equal(y[:, :-1], x[:, 1:, 0])
 
 
 def test_make_windows_only_the_chosen_targets():
-    x, y = sequences.make_windows(np.arange(10.0), window=2, target_indices=np.array([4, 7]))
+    x, y = forecasting.make_windows(np.arange(10.0), window=2, target_indices=np.array([4, 7]))
     assert x[:, :, 0].tolist() == [[2, 3], [5, 6]] and y.tolist() == [4, 7]
 
 
 @pytest.mark.parametrize("window", [0, -1, 6, 10])
 def test_make_windows_rejects_a_window_that_cannot_fit(window):
     with pytest.raises(ValueError, match="--window"):
-        sequences.make_windows(np.arange(6.0), window=window)
+        forecasting.make_windows(np.arange(6.0), window=window)
 
 
 def test_split_in_time_boundaries():
-    split = sequences.split_in_time(100, test_fraction=0.25, val_fraction=0.2)
+    split = forecasting.split_in_time(100, test_fraction=0.25, val_fraction=0.2)
     assert (split.val_start, split.test_start) == (60, 75)
     assert split.targets("train", first=5).tolist() == list(range(5, 60))
     assert split.targets("val", first=5).tolist() == list(range(60, 75))
@@ -52,28 +52,28 @@ def test_split_in_time_boundaries():
 
 def test_transform_and_untransform_are_inverse():
     series = np.array([100.0, 110.0, 99.0, 120.0])
-    for transform in sequences.TRANSFORMS:
-        lag = sequences.transform_lag(transform, season=2)
-        modelled = sequences.transform_series(series, transform, season=2)
+    for transform in forecasting.TRANSFORMS:
+        lag = forecasting.transform_lag(transform, season=2)
+        modelled = forecasting.transform_series(series, transform, season=2)
         assert np.isnan(modelled[:lag]).all() and not np.isnan(modelled[lag:]).any()
-        restored = sequences.untransform(modelled[lag:], series[:len(series) - lag], transform)
+        restored = forecasting.untransform(modelled[lag:], series[:len(series) - lag], transform)
         np.testing.assert_allclose(restored, series[lag:])
-    np.testing.assert_allclose(sequences.transform_series(series, "difference")[1:], [10, -11, 21])
-    np.testing.assert_allclose(sequences.transform_series(series, "seasonal-log-difference", season=2)[2:],
+    np.testing.assert_allclose(forecasting.transform_series(series, "difference")[1:], [10, -11, 21])
+    np.testing.assert_allclose(forecasting.transform_series(series, "seasonal-log-difference", season=2)[2:],
                                [math.log(99 / 100), math.log(120 / 110)])
     with pytest.raises(ValueError, match="needs a seasonal series"):
-        sequences.transform_series(series, "seasonal-log-difference")
+        forecasting.transform_series(series, "seasonal-log-difference")
     with pytest.raises(ValueError, match="positive"):
-        sequences.transform_series(np.array([1.0, 0.0]), "log-difference")
+        forecasting.transform_series(np.array([1.0, 0.0]), "log-difference")
 
 
 def test_baselines_by_hand():
     series = np.arange(30.0) * 2
     targets = np.array([12, 20, 29])
-    assert sequences.persistence_forecast(series, targets).tolist() == [22, 38, 56]
-    assert sequences.seasonal_naive_forecast(series, targets, season=12).tolist() == [0, 16, 34]
+    assert forecasting.persistence_forecast(series, targets).tolist() == [22, 38, 56]
+    assert forecasting.seasonal_naive_forecast(series, targets, season=12).tolist() == [0, 16, 34]
     with pytest.raises(ValueError):
-        sequences.seasonal_naive_forecast(series, np.array([5]), season=12)
+        forecasting.seasonal_naive_forecast(series, np.array([5]), season=12)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ def test_baselines_by_hand():
 
 def test_forecasting_split_never_trains_on_later_values():
     series = np.linspace(1.0, 200.0, 200) + np.sin(np.arange(200))
-    dataset = data.forecasting_dataset("toy", series, window=5, test_fraction=0.25, transform="none",
+    dataset = forecasting.forecasting_dataset("toy", series, window=5, test_fraction=0.25, transform="none",
                                        many_to_many=True, source="test")
     split, indices = dataset.meta["split"], dataset.meta["target_indices"]
     assert indices["train"].max() < split.val_start <= indices["val"].min()
@@ -96,14 +96,14 @@ def test_forecasting_split_never_trains_on_later_values():
 
 
 def test_airline_file_holds_the_box_jenkins_series():
-    months, passengers = data.read_airline_passengers()
+    months, passengers = forecasting.read_airline_passengers()
     assert len(passengers) == 144 and months[0] == "1949-01" and months[-1] == "1960-12"
     assert (passengers[0], passengers[-1], passengers.min(), passengers.max()) == (112, 432, 104, 622)
     assert passengers.sum() == 40363
 
 
 def test_airline_dataset_splits_67_33_in_time_and_scores_against_the_right_months():
-    dataset = data.load_airline(window=12, transform="log-difference")
+    dataset = forecasting.load_airline(window=12, transform="log-difference")
     test_indices = dataset.meta["target_indices"]["test"]
     assert test_indices[0] == 96 and test_indices[-1] == 143 and len(dataset.x_test) == 48  # 1957-01 .. 1960-12
     assert dataset.meta["dates"][96] == "1957-01"
@@ -113,7 +113,7 @@ def test_airline_dataset_splits_67_33_in_time_and_scores_against_the_right_month
     assert scaler.inverse_transform(dataset.x_test[0, -1, 0]) == pytest.approx(math.log(series[95] / series[94]),
                                                                                abs=1e-6)
     # The default models the log growth on the same month a year before (three months of it per window).
-    seasonal = data.load_airline()
+    seasonal = forecasting.load_airline()
     assert seasonal.meta["lag"] == 12 and seasonal.x_train.shape[1:] == (3, 1)
     assert seasonal.meta["target_indices"]["train"][0] == 15  # 12 months for the first growth, 3 for the window
     assert seasonal.meta["target_scaler"].inverse_transform(seasonal.y_test[0]) == pytest.approx(
@@ -121,21 +121,21 @@ def test_airline_dataset_splits_67_33_in_time_and_scores_against_the_right_month
 
 
 def test_sine_noise_floor_is_the_noise():
-    dataset = data.load_sine(window=10, num_points=4000, noise=0.2)
+    dataset = forecasting.load_sine(window=10, num_points=4000, noise=0.2)
     clean, noisy = dataset.meta["clean"], dataset.meta["series"]
     assert np.std(noisy - clean) == pytest.approx(0.2, rel=0.05)
     assert len(dataset.x_test) == 1000  # the last quarter
 
 
 def test_stock_prices_from_matplotlib():
-    dataset = data.load_stock(window=30)
+    dataset = forecasting.load_stock(window=30)
     assert len(dataset.meta["series"]) == 1047
     assert dataset.meta["dates"][0] == "2004-08-19" and dataset.meta["dates"][-1] == "2008-10-14"
     assert dataset.meta["series"][0] == pytest.approx(100.34)
 
 
 def test_adding_problem_targets_match_their_definition():
-    x, y = data.make_adding_problem(num_samples=200, sequence_length=20)
+    x, y = sequences.make_adding_problem(num_samples=200, sequence_length=20)
     assert x.shape == (200, 20, 2)
     markers = x[:, :, 1]
     assert np.all(markers.sum(axis=1) == 2)
@@ -148,7 +148,7 @@ def test_adding_problem_targets_match_their_definition():
 
 
 def test_char_vocabulary_round_trip_and_unknown_characters():
-    vocabulary = sequences.CharVocabulary.from_text("hello world")
+    vocabulary = text.CharVocabulary.from_text("hello world")
     assert vocabulary.decode(vocabulary.encode("hello")) == "hello"
     assert vocabulary.encode("z").tolist() == [0]
     assert len(vocabulary) == len(set("hello world")) + 1
@@ -156,22 +156,22 @@ def test_char_vocabulary_round_trip_and_unknown_characters():
 
 def test_unigram_bits_per_char_by_hand():
     # Training counts a:3 b:1, plus one each (Laplace) -> p(a) = 4/6, p(b) = 2/6.
-    bits = sequences.unigram_bits_per_char(np.array([0, 0, 0, 1]), np.array([0, 1]), vocab_size=2)
+    bits = text.unigram_bits_per_char(np.array([0, 0, 0, 1]), np.array([0, 1]), vocab_size=2)
     assert bits == pytest.approx(-(math.log2(4 / 6) + math.log2(2 / 6)) / 2)
 
 
 def test_bits_per_char_of_a_uniform_model_is_log2_of_the_vocabulary():
     probabilities = np.full((3, 4, 8), 1 / 8)
-    assert sequences.bits_per_char(probabilities, np.zeros((3, 4), int)) == pytest.approx(3.0)
+    assert text.bits_per_char(probabilities, np.zeros((3, 4), int)) == pytest.approx(3.0)
 
 
 def test_temperature_sharpens_and_flattens():
     p = np.array([0.6, 0.3, 0.1])
-    cold, hot = sequences.apply_temperature(p, 0.2), sequences.apply_temperature(p, 5.0)
-    np.testing.assert_allclose(sequences.apply_temperature(p, 1.0), p)
+    cold, hot = text.apply_temperature(p, 0.2), text.apply_temperature(p, 5.0)
+    np.testing.assert_allclose(text.apply_temperature(p, 1.0), p)
     assert cold[0] > 0.95 and np.ptp(hot) < np.ptp(p)
     with pytest.raises(ValueError, match="above 0"):
-        sequences.apply_temperature(p, 0.0)
+        text.apply_temperature(p, 0.0)
 
 
 def test_sample_characters_follows_the_predicted_distribution():
@@ -184,7 +184,7 @@ def test_sample_characters_follows_the_predicted_distribution():
         fed.append(new_ids.tolist())
         return always_two(new_ids)
 
-    samples = sequences.sample_characters(always_two_after_recording, np.array([1, 4]), length=3,
+    samples = text.sample_characters(always_two_after_recording, np.array([1, 4]), length=3,
                                           temperatures=[0.5, 1.0])
     assert [s.tolist() for s in samples] == [[2] * 3, [2] * 3]
     # The prompt goes in once, then only each row's newest character: the model keeps its own state.
@@ -192,13 +192,13 @@ def test_sample_characters_follows_the_predicted_distribution():
 
 
 def test_text_dataset_python_docs_split_and_baseline():
-    dataset = data.load_text("python-docs", window=100)
+    dataset = text.load_text("python-docs", window=100)
     vocabulary = dataset.meta["vocabulary"]
     assert dataset.meta["characters"] > 400_000
     assert dataset.x_train.shape[1:] == (100,) and dataset.task == "generation"
     np.testing.assert_array_equal(dataset.y_train[:, :-1], dataset.x_train[:, 1:])
     assert len(dataset.x_test) == pytest.approx(len(dataset.x_train) / 8, rel=0.02)  # 10% against 80%
-    bits = sequences.unigram_bits_per_char(dataset.y_train, dataset.y_test, len(vocabulary))
+    bits = text.unigram_bits_per_char(dataset.y_train, dataset.y_test, len(vocabulary))
     assert 4.4 < bits < 5.0  # about 4.69 bits per character
 
 
@@ -206,17 +206,17 @@ def test_text_corpus_errors(tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("  \n")
     with pytest.raises(ValueError, match="empty"):
-        data.load_text(str(empty))
+        text.load_text(str(empty))
     binary = tmp_path / "binary.txt"
     binary.write_bytes(b"\xff\xfe\x00abc")
     with pytest.raises(ValueError, match="UTF-8"):
-        data.load_text(str(binary))
+        text.load_text(str(binary))
     with pytest.raises(ValueError, match="neither"):
-        data.load_text(str(tmp_path / "missing.txt"))
+        text.load_text(str(tmp_path / "missing.txt"))
     short = tmp_path / "short.txt"
     short.write_text("abcdefghij" * 10)
     with pytest.raises(ValueError, match="too long"):
-        data.load_text(str(short), window=50)
+        text.load_text(str(short), window=50)
 
 
 def test_shakespeare_offline_is_a_dataset_error(monkeypatch, tmp_path):
@@ -228,7 +228,7 @@ def test_shakespeare_offline_is_a_dataset_error(monkeypatch, tmp_path):
     monkeypatch.setattr(keras.utils, "get_file", no_network)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     with pytest.raises(DatasetUnavailableError, match="shakespeare.*python-docs"):
-        data.load_text("shakespeare")
+        text.load_text("shakespeare")
 
 
 def test_shakespeare_uses_the_cached_copy(monkeypatch, tmp_path):
@@ -237,5 +237,5 @@ def test_shakespeare_uses_the_cached_copy(monkeypatch, tmp_path):
     cached = tmp_path / "shakespeare.txt"
     cached.write_text("First Citizen:\nBefore we proceed any further, hear me speak.\n" * 200)
     monkeypatch.setattr(keras.utils, "get_file", lambda name, origin, **kwargs: str(cached))
-    dataset = data.load_text("shakespeare", window=20)
+    dataset = text.load_text("shakespeare", window=20)
     assert dataset.meta["vocabulary"].decode(dataset.x_train[0][:5]) == "First"

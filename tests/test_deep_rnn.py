@@ -11,7 +11,7 @@ import pytest
 from deep_rnn import compare
 from deep_rnn.dataset import load_dataset
 from deep_rnn.model import build_model
-from deep_rnn.train import main
+from deep_rnn.train import DeepRnnConfig, main
 
 CELL_TYPES = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
 
@@ -59,10 +59,10 @@ def test_residual_model_saves_and_loads(tmp_path):
 
 
 def test_images_are_read_as_rows():
-    mnist = load_dataset("mnist5k")
+    mnist = load_dataset(DeepRnnConfig())
     assert mnist.x_train.shape == (3250, 28, 28) and mnist.x_test.shape == (1000, 28, 28)
     assert mnist.x_train.max() == 1.0 and mnist.num_classes == 10
-    digits = load_dataset("digits")
+    digits = load_dataset(DeepRnnConfig(dataset="digits"))
     assert digits.input_shape == (8, 8) and digits.x_train.max() == 1.0
 
 
@@ -72,7 +72,7 @@ def test_images_are_read_as_rows():
 def test_quick_default_run(tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--quick", "--units", "16", "--output-dir", str(tmp_path)])
     run_dir = Path(result["run_dir"])
-    assert_scores_recomputed(run_dir, load_dataset("mnist5k").quick_slice())
+    assert_scores_recomputed(run_dir, load_dataset(DeepRnnConfig()).quick_slice())
     assert run_dir.parent == tmp_path / "deep_rnn" and run_dir.name.startswith("mnist5k")
     assert json.loads((run_dir / "config.json").read_text())["layers"] == 2
     assert (run_dir / "plots" / "confusion_matrix.png").exists() and out[-1].startswith("test_accuracy=")
@@ -87,7 +87,7 @@ def test_digits_rows_learn_in_a_short_run(tmp_path, run_main):
 def test_quick_residual_rnn_on_sine(tmp_path, run_main, assert_scores_recomputed):
     result, _, _ = run_main(main, ["--dataset", "sine", "--cell", "rnn", "--layers", "3", "--units", "8",
                                    "--residual", "--quick", "--output-dir", str(tmp_path)])
-    assert_scores_recomputed(result["run_dir"], load_dataset("sine").quick_slice())
+    assert_scores_recomputed(result["run_dir"], load_dataset(DeepRnnConfig(dataset="sine")).quick_slice())
     assert "noise_floor" in result["baselines"]
 
 

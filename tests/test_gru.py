@@ -8,7 +8,7 @@ import pytest
 
 from gru.dataset import load_dataset
 from gru.model import build_model
-from gru.train import main
+from gru.train import GruConfig, main
 
 
 def test_gru_parameter_count_with_reset_after():
@@ -28,7 +28,7 @@ def test_deep_gru_stacks_layers_that_pass_sequences_on():
 def test_quick_text_default(tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--quick", "--units", "32", "--output-dir", str(tmp_path)])
     run_dir = Path(result["run_dir"])
-    assert_scores_recomputed(run_dir, load_dataset("text").quick_slice())
+    assert_scores_recomputed(run_dir, load_dataset(GruConfig()).quick_slice())
     assert result["dataset"] == "text" and result["task"] == "generation"
     # Counted on the quick slice's 512 training sequences; on the whole corpus it is 4.69.
     assert 4.5 < result["baselines"]["unigram"]["bits_per_char"] < 5.2
@@ -50,7 +50,7 @@ def test_text_model_learns_beyond_the_unigram_baseline(tmp_path, run_main):
 def test_quick_two_layer_gru_on_sine(tmp_path, run_main, assert_scores_recomputed):
     result, _, _ = run_main(main, ["--dataset", "sine", "--layers", "2", "--units", "8", "--quick",
                                    "--output-dir", str(tmp_path)])
-    model, _ = assert_scores_recomputed(result["run_dir"], load_dataset("sine").quick_slice())
+    model, _ = assert_scores_recomputed(result["run_dir"], load_dataset(GruConfig(dataset="sine")).quick_slice())
     assert [type(layer).__name__ for layer in model.layers].count("GRU") == 2
     assert "noise_floor" in result["baselines"]
 
@@ -66,7 +66,7 @@ def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, assert_bad
 
 
 def test_stateful_generator_predicts_what_the_whole_text_would():
-    from common.sequence_evaluation import stateful_copy
+    from common.text import stateful_copy
 
     model = build_model("generation", units=16, num_layers=2, vocab_size=20, num_classes=20)
     generator = stateful_copy(model, batch_size=3)

@@ -12,7 +12,7 @@ import pytest
 
 from lstm.dataset import load_dataset
 from lstm.model import build_model
-from lstm.train import main
+from lstm.train import LstmConfig, main
 
 
 def test_lstm_parameter_count_and_layers():
@@ -31,7 +31,7 @@ def test_text_model_shape_embedding_and_dropout():
 
 def test_quick_airline_scores_against_persistence_and_seasonal_naive(tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--quick", "--output-dir", str(tmp_path)])
-    assert_scores_recomputed(result["run_dir"], load_dataset("airline").quick_slice())
+    assert_scores_recomputed(result["run_dir"], load_dataset(LstmConfig()).quick_slice())
     assert result["baselines"]["mean"]["rmse"] == pytest.approx(216.5, abs=0.1)  # the training months' mean
     assert result["dataset"] == "airline" and result["forecast"]["first_test_date"] == "1957-01"
     assert result["forecast"]["test_targets"] == 48
@@ -63,7 +63,8 @@ def test_quick_imdb_with_a_patched_download(tmp_path, run_main, monkeypatch, ass
     monkeypatch.setattr(keras.datasets.imdb, "load_data", fake_imdb)
     result, _, _ = run_main(main, ["--dataset", "imdb", "--max-length", "40", "--vocab-size", "60", "--units", "8",
                                    "--quick", "--output-dir", str(tmp_path)])
-    assert_scores_recomputed(result["run_dir"], load_dataset("imdb", max_length=40, vocab_size=60).quick_slice())
+    config = LstmConfig(dataset="imdb", max_length=40, vocab_size=60)
+    assert_scores_recomputed(result["run_dir"], load_dataset(config).quick_slice())
     # Word 7 or 8 at the end of each review gives its label away: two epochs find it.
     assert result["test"]["accuracy"] > 0.8 > result["baselines"]["majority_class"]["accuracy"]
     assert result["dataset"] == "imdb" and set(result["test"]) >= {"accuracy", "f1_macro"}

@@ -12,7 +12,7 @@ import pytest
 
 from rnn.dataset import load_dataset
 from rnn.model import build_model
-from rnn.train import main
+from rnn.train import RnnConfig, main
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -71,7 +71,7 @@ def quick(argv, tmp_path, run_main):
 
 def test_quick_sine_reports_the_forecasting_baselines(tmp_path, run_main, assert_scores_recomputed):
     result, run_dir = quick([], tmp_path, run_main)
-    assert_scores_recomputed(run_dir, load_dataset("sine", window=20).quick_slice())
+    assert_scores_recomputed(run_dir, load_dataset(RnnConfig(dataset="sine", window=20)).quick_slice())
     assert set(result["baselines"]) == {"persistence", "noise_floor", "mean"}
     assert result["baselines"]["noise_floor"]["rmse"] == pytest.approx(0.1, rel=0.15)  # --noise 0.1
     assert (run_dir / "plots" / "forecast.png").stat().st_size > 10_000
@@ -81,7 +81,7 @@ def test_quick_sine_reports_the_forecasting_baselines(tmp_path, run_main, assert
 def test_quick_sine_many_to_many(tmp_path, run_main, assert_scores_recomputed):
     result, run_dir = quick(["--task", "many-to-many", "--window", "10"], tmp_path, run_main)
     # Scored at the last step of each window: the prediction of the value after it.
-    model, _ = assert_scores_recomputed(run_dir, load_dataset("sine", window=10, many_to_many=True).quick_slice())
+    model, _ = assert_scores_recomputed(run_dir, load_dataset(RnnConfig(window=10, task="many-to-many")).quick_slice())
     assert model.output_shape == (None, None)  # a value for every step
     assert result["test"]["rmse"] > 0
 
@@ -99,16 +99,16 @@ def test_quick_other_offline_datasets(dataset, tmp_path, run_main, assert_scores
     expected = {"airline": {"persistence", "seasonal_naive", "mean"}, "stock": {"persistence", "mean"},
                 "adding": {"mean"}}[dataset]
     assert set(result["baselines"]) == expected and np.isfinite(result["test"]["rmse"])
-    options = {"sequence_length": 20, "num_samples": 600} if dataset == "adding" else {}
-    assert_scores_recomputed(run_dir, load_dataset(dataset, **options).quick_slice())
-    if dataset == "airline":  # the baselines in thousands of passengers, as pinned in test_common_sequence_evaluation
+    config = RnnConfig(dataset=dataset, sequence_length=20, num_samples=600)
+    assert_scores_recomputed(run_dir, load_dataset(config).quick_slice())
+    if dataset == "airline":  # the baselines in thousands of passengers, as pinned in test_common_forecasting
         assert [result["baselines"][name]["rmse"] for name in ("persistence", "seasonal_naive", "mean")] == \
             pytest.approx([48.04, 41.85, 216.5], abs=0.1)
 
 
 def test_quick_text_writes_bits_per_char_and_samples(tmp_path, run_main, assert_scores_recomputed):
     result, run_dir = quick(["--dataset", "text", "--window", "40", "--prompt", "def "], tmp_path, run_main)
-    assert_scores_recomputed(run_dir, load_dataset("text", window=40).quick_slice())
+    assert_scores_recomputed(run_dir, load_dataset(RnnConfig(dataset="text", window=40)).quick_slice())
     assert 0 < result["test"]["bits_per_char"] < 8 and "unigram" in result["baselines"]
     samples = (run_dir / "samples.txt").read_text()
     assert samples.count("--- temperature") == 3 and "\ndef " in samples

@@ -1,4 +1,4 @@
-"""common/sequence_evaluation.py: forecasts turned back into original units and scored beside honest baselines.
+"""common/forecasting.py: forecasts turned back into original units and scored beside honest baselines.
 
 A stand-in model that returns the true scaled targets (an oracle) must score zero error once its outputs are taken
 back through the scaler and the transform: any slip in that way back (the wrong lag, the wrong scaler) shows as a
@@ -8,9 +8,8 @@ large error. The baselines are pinned to values recomputed here from the raw ser
 import numpy as np
 import pytest
 
-from common import sequence_datasets as data
-from common.sequence_evaluation import evaluate_forecast, forecast_in_original_units
-from common.sequences import untransform
+from common import forecasting as data
+from common.forecasting import evaluate_forecast, forecast_in_original_units, untransform
 
 
 class Oracle:
