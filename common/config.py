@@ -169,7 +169,7 @@ def build_parser(config_class: type, description: str | None = None, prog: str |
     hints = typing.get_type_hints(config_class)
     for field in dataclasses.fields(config_class):
         kind = value_type(hints[field.name])
-        help_text = field.metadata.get("help", "")
+        help_text = field.metadata.get("help", "").replace("%", "%%")  # argparse reads % as a format: "65%" -> "65%%"
         if kind is bool:  # a switch: --quick turns it on; one that defaults to on also gets --no-<name>
             action = argparse.BooleanOptionalAction if field.default else "store_true"
             parser.add_argument(flag_name(field.name), action=action, default=field.default, help=help_text)
