@@ -7,7 +7,8 @@ A forecast is only honest when nothing from the future leaks into training: the 
 (train, then validation, then test), every scaler is fitted on the training part alone, and a test value is never a
 training target (test inputs may look back into earlier months, exactly as a real forecast would). Forecasts are one
 step ahead, turned back into the original units (undoing scaling and differencing) and scored beside persistence,
-the seasonal naive forecast and, for generated data, the noise floor.
+the seasonal naive forecast, the seasonal ARIMA "airline model" (statsmodels) for a seasonal series, and, for
+generated data, the noise floor.
 
 Used by rnn/, lstm/, gru/, deep_rnn/ and birnn/. Keras and matplotlib load only inside the functions that need them.
 """
@@ -246,6 +247,29 @@ def seasonal_naive_forecast(series: np.ndarray, target_indices: np.ndarray, seas
     return np.asarray(series, dtype="float64")[np.asarray(target_indices) - season]
 
 
+def sarima_forecast(series: np.ndarray, target_indices: np.ndarray, fit_end: int, season: int) -> np.ndarray:
+    """One-step forecasts of the Box-Jenkins "airline model": seasonal ARIMA (0,1,1)(0,1,1)_season of log(series).
+
+    Its three parameters (two moving-average terms and the noise variance) are fitted on series[:fit_end], everything
+    before the test part, and then held fixed while each forecast reads the true values before its target, exactly
+    as the network's forecasts do. exp() of the log forecast is the median forecast in the original units.
+    """
+    import warnings
+
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    log_series = np.log(np.asarray(series, dtype="float64"))
+    shape = {"order": (0, 1, 1), "seasonal_order": (0, 1, 1, season)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the optimizer's start-up and convergence notices; the fit itself is tested
+        parameters = SARIMAX(log_series[:fit_end], **shape).fit(disp=False).params
+        filtered = SARIMAX(log_series, **shape).filter(parameters)
+    target_indices = np.asarray(target_indices)
+    first, last = int(target_indices.min()), int(target_indices.max())
+    predicted = np.asarray(filtered.get_prediction(start=first, end=last).predicted_mean)
+    return np.exp(predicted[target_indices - first])
+
+
 def forecast_in_original_units(model, dataset: Dataset, x: np.ndarray, part: str) -> tuple:
     """(target indices, predictions in original units) of one part; many-to-many models are read at the last step,
     which predicts the same next value as a many-to-one model does."""
@@ -270,6 +294,9 @@ def evaluate_forecast(model, dataset: Dataset, run_dir: Path):
     if meta.get("season"):
         baselines["seasonal_naive"] = metrics.regression_metrics(
             truth, seasonal_naive_forecast(series, indices, meta["season"]))
+        if np.all(series > 0):  # what a statistician would fit first: the airline model, on the log of the series
+            baselines["sarima"] = metrics.regression_metrics(
+                truth, sarima_forecast(series, indices, meta["split"].test_start, meta["season"]))
     if meta.get("clean") is not None:  # the noise-free signal: the best any forecast of noisy values can do
         baselines["noise_floor"] = metrics.regression_metrics(truth, meta["clean"][indices])
     baselines["mean"] = metrics.mean_baseline(series[meta["target_indices"]["train"]], truth)

@@ -96,7 +96,7 @@ def test_trained_sine_model_beats_persistence(tmp_path, run_main):
 def test_quick_other_offline_datasets(dataset, tmp_path, run_main, assert_scores_recomputed):
     result, run_dir = quick(["--dataset", dataset, "--sequence-length", "20", "--num-samples", "600"], tmp_path,
                             run_main)
-    expected = {"airline": {"persistence", "seasonal_naive", "mean"}, "stock": {"persistence", "mean"},
+    expected = {"airline": {"persistence", "seasonal_naive", "sarima", "mean"}, "stock": {"persistence", "mean"},
                 "adding": {"mean"}}[dataset]
     assert set(result["baselines"]) == expected and np.isfinite(result["test"]["rmse"])
     config = RnnConfig(dataset=dataset, sequence_length=20, num_samples=600)
