@@ -49,8 +49,8 @@ def main(argv: list[str] | None = None) -> dict:
     import keras
 
     from ann.model import build_model
-    from common.training import (evaluate_classification, evaluate_regression, finish_run, make_callbacks,
-                                 make_optimizer, progress_verbosity, quick_settings, start_run)
+    from common.training import (classical_baselines, evaluate_classification, evaluate_regression, finish_run,
+                                 make_callbacks, make_optimizer, progress_verbosity, quick_settings, start_run)
 
     # ---- Data: features (n, d), standardized on the training split; class indices or a target value
     with exit_on_bad_input():
@@ -80,9 +80,12 @@ def main(argv: list[str] | None = None) -> dict:
                         verbose=progress_verbosity())
     train_seconds = time.perf_counter() - start
 
-    # ---- Evaluation: the test split, beside a baseline that learns nothing
+    # ---- Evaluation: the test split, beside a baseline that learns nothing and beside what a practitioner would fit
+    # first on the same split (scikit-learn: logistic regression and an SVM, or ridge regression)
     evaluate = evaluate_regression if dataset.task == "regression" else evaluate_classification
-    result = finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, train_seconds)
+    evaluation = evaluate(model, dataset, run_dir)
+    evaluation.baselines.update(classical_baselines(dataset))
+    result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
     print(result["summary"])
     return result
 

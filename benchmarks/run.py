@@ -122,6 +122,84 @@ BENCHMARKS: dict[str, list[Row]] = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """A folder's compare.py, run once per seed: a table of one test metric, a row per model and a column per group
+    (sequence length), each cell the value of one seed or mean (lowest - highest) over several."""
+
+    module: str
+    args: tuple[str, ...]
+    column: str                       # the field of compare.py's rows that names the group
+    column_label: str                 # its column header, for example "T = {}"
+    value: str                        # the field holding the metric
+    metric: str                       # the metric in words, for the heading
+    seeds: tuple[int, ...] = (0,)
+    baseline: str | None = None       # a field holding a baseline per group, shown as its own row
+    count: str | None = None          # a field holding the test examples per group, shown as its own row
+
+    def describe(self) -> str:
+        return " ".join(["python -m", self.module, *self.args])
+
+
+# The classic experiments behind two READMEs; `python -m benchmarks.run deep_rnn_compare` writes
+# benchmarks/deep_rnn_compare.md. Each takes from a quarter of an hour to half an hour here.
+STUDIES: dict[str, Study] = {
+    "deep_rnn_compare": Study("deep_rnn.compare", (), "length", "T = {}", "test_mse", "test MSE on the adding problem "
+                              "(lower is better)", baseline="baseline_mse"),
+    "attention_compare": Study("attention.compare", (), "lengths", "length {}", "exact_match",
+                               "test exact match against source length", seeds=(0, 1, 2), count="test_pairs"),
+    "attention_feeding": Study("attention.compare", ("--models", "luong-general+feeding"), "lengths", "length {}",
+                               "exact_match", "test exact match against source length", seeds=(0, 1, 2),
+                               count="test_pairs"),
+}
+
+
+def run_study(study: Study, seed: int, quick: bool, output_dir: str) -> dict:
+    """One seed of a study: {"cells": {model: {column: value}}, "baseline", "count", "params", "seconds"}."""
+    argv = [*study.args, "--seed", str(seed), "--output-dir", output_dir] + (["--quick"] if quick else [])
+    main = importlib.import_module(study.module).main
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = main(argv)
+    cells, baseline, count, params, seconds = {}, {}, {}, {}, {}
+    for row in result["rows"]:
+        model, column = row["model"], study.column_label.format(row[study.column])
+        cells.setdefault(model, {})[column] = row[study.value]
+        if study.baseline:
+            baseline[column] = row[study.baseline]
+        if study.count:
+            count[column] = row[study.count]
+        params[model] = row.get("params")
+        seconds[model] = seconds.get(model, 0.0) + row.get("train_seconds", 0.0)
+    for model, total in result.get("totals", {}).items():  # a study that also scores each model on all groups
+        cells[model]["all"] = total[study.value]
+        count["all"] = sum(value for key, value in count.items() if key != "all")
+        params[model], seconds[model] = total["params"], total["train_seconds"]
+    return {"cells": cells, "baseline": baseline, "count": count, "params": params, "seconds": seconds}
+
+
+def study_table(runs: list[dict]) -> str:
+    """The study's Markdown table: a cell is one seed's value, or mean (lowest - highest) over the seeds."""
+    def cell(values: list[float]) -> str:
+        low, high = min(values), max(values)
+        mean = statistics.mean(values)
+        return f"{mean:.4f}" if high - low < 5e-5 else f"{mean:.4f} ({low:.4f} - {high:.4f})"
+
+    first = runs[0]
+    columns = list(next(iter(first["cells"].values())))
+    lines = ["| model | " + " | ".join(columns) + " | train s (mean) | params |", "|" + "---|" * (len(columns) + 3)]
+    for model in first["cells"]:
+        values = [cell([run["cells"][model][column] for run in runs]) for column in columns]
+        seconds = statistics.mean(run["seconds"][model] for run in runs)
+        params = "" if first["params"][model] is None else f"{first['params'][model]:,}"
+        lines.append(f"| {model} | " + " | ".join(values) + f" | {seconds:.1f} | {params} |")
+    if first["baseline"]:
+        lines.append("| mean baseline | " + " | ".join(cell([run["baseline"][column] for run in runs])
+                                                    for column in columns) + " | | |")
+    if first["count"]:
+        lines.append("| test examples | " + " | ".join(f"{first['count'][column]:,}" for column in columns) + " | | |")
+    return "\n".join(lines)
+
+
 def run_once(row: Row, seed: int, quick: bool, output_dir: str) -> dict:
     """Run the row's main() with this seed; returns {"value", "baseline", "train_seconds", "params"}."""
     argv = [*row.args, "--seed", str(seed)] + (["--quick"] if quick else [])
@@ -136,7 +214,9 @@ def run_once(row: Row, seed: int, quick: bool, output_dir: str) -> dict:
         baseline = baselines[row.baseline][row.metric]
     else:
         baseline = next((scores[row.metric] for scores in baselines.values() if row.metric in scores), None)
-    return {"value": value, "baseline": baseline, "train_seconds": result["train_seconds"],
+    others = {name: scores[row.metric] for name, scores in baselines.items()
+              if row.metric in scores and scores[row.metric] != baseline}
+    return {"value": value, "baseline": baseline, "other_baselines": others, "train_seconds": result["train_seconds"],
             "params": result.get("params")}
 
 
@@ -155,7 +235,8 @@ def summarize(row: Row, runs: list[dict], check_target: bool) -> dict:
     return {
         "command": row.describe(), "metric": row.metric, "mean": mean,
         "spread": statistics.stdev(values) if len(values) > 1 else 0.0, "worst": worst,
-        "baseline": baseline, "baseline_name": row.baseline, "target": target, "verdict": verdict,
+        "baseline": baseline, "baseline_name": row.baseline, "other_baselines": runs[0].get("other_baselines", {}),
+        "target": target, "verdict": verdict,
         "train_seconds": statistics.mean(run["train_seconds"] for run in runs),
         "params": runs[0]["params"], "seeds": len(runs),
     }
@@ -163,14 +244,15 @@ def summarize(row: Row, runs: list[dict], check_target: bool) -> dict:
 
 def markdown_table(summaries: list[dict]) -> str:
     header = ("| command | test metric | mean | spread (sd) | worst seed | baseline | target | "
-              "train s (mean) | params | seeds |")
-    lines = [header, "|" + "---|" * 10]
+              "train s (mean) | params | seeds | other baselines |")
+    lines = [header, "|" + "---|" * 11]
     for s in summaries:
         target = "" if s["target"] is None else f"{s['target']:.4g} {s['verdict']}".strip()
         baseline = "" if s["baseline"] is None else f"{s['baseline']:.4f} {s['baseline_name'] or ''}".strip()
         params = "" if s["params"] is None else f"{s['params']:,}"
+        others = ", ".join(f"{value:.4f} {name}" for name, value in s.get("other_baselines", {}).items())
         lines.append(f"| `{s['command']}` | {s['metric']} | {s['mean']:.4f} | {s['spread']:.4f} | {s['worst']:.4f} "
-                     f"| {baseline} | {target} | {s['train_seconds']:.1f} | {params} | {s['seeds']} |")
+                     f"| {baseline} | {target} | {s['train_seconds']:.1f} | {params} | {s['seeds']} | {others} |")
     return "\n".join(lines)
 
 
@@ -189,16 +271,37 @@ def machine_description() -> str:
             f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}")
 
 
+def write_study(name: str, study: Study, quick: bool, output: Path, command: str) -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="benchmark-") as study_folders:
+        runs = []
+        for seed in study.seeds:
+            runs.append(run_study(study, seed, quick, study_folders))
+            print(f"seed {seed} done", flush=True)
+    seeds = ", ".join(map(str, study.seeds))
+    text = (f"# Study: {name}\n\n"
+            f"Written by `{command.strip()}` on {datetime.date.today().isoformat()}, {machine_description()}: "
+            f"`{study.describe()}` with seeds {seeds}{' (--quick: a dry run, not a result)' if quick else ''}.\n"
+            f"Each cell is the {study.metric}; over several seeds, mean (lowest - highest). Train seconds are a "
+            f"model's whole training time over all groups, averaged over the seeds.\n\n{study_table(runs)}\n")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    print(text)
+    print(f"wrote {output}")
+    return runs
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = OneLineParser(prog="benchmarks/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", help=f"folder to benchmark: {', '.join(BENCHMARKS)}")
+    parser.add_argument("folder", help=f"folder to benchmark: {', '.join(BENCHMARKS)}; or a study: "
+                                       f"{', '.join(STUDIES)}")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
     parser.add_argument("--quick", action="store_true", help="--quick runs: check the benchmark itself works")
     parser.add_argument("--output", help="Markdown file to write (default: benchmarks/<folder>.md, or "
                                          "runs/benchmarks/<folder>-quick.md with --quick)")
     args = parser.parse_args(argv)
-    if args.folder not in BENCHMARKS:
-        fail(f"no benchmark for {args.folder!r}; choose one of {', '.join(BENCHMARKS)}", prog="benchmarks/run.py")
+    if args.folder not in BENCHMARKS and args.folder not in STUDIES:
+        fail(f"no benchmark for {args.folder!r}; choose one of {', '.join([*BENCHMARKS, *STUDIES])}",
+             prog="benchmarks/run.py")
     try:
         seeds = [int(part) for part in args.seeds.split(",")]
         require(min(seeds) >= 0, "negative seed")
@@ -209,6 +312,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         else REPO_ROOT / "benchmarks" / f"{args.folder}.md")
 
     quiet_tensorflow(verbose=False)  # imports TensorFlow once, quietly, before the first run
+    command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.folder in STUDIES:
+        return write_study(args.folder, STUDIES[args.folder], args.quick, output, command)
 
     summaries = []
     with tempfile.TemporaryDirectory(prefix="benchmark-") as run_folders:
@@ -217,12 +323,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
             summaries.append(summarize(row, runs, check_target=not args.quick))
             print(markdown_table(summaries[-1:]).splitlines()[-1], flush=True)
 
-    command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
     text = (f"# Benchmark: {args.folder}/\n\n"
             f"Written by `{command.strip()}` on {datetime.date.today().isoformat()}, {machine_description()}; "
             f"seeds {', '.join(map(str, seeds))}{' (--quick: a dry run, not a result)' if args.quick else ''}.\n"
             f"Mean and spread are over the row's seeds (slow comparison rows run one); the baseline is the row's "
-            f"naive baseline on the same test split.\n\n"
+            f"named baseline on the same test split (of the first seed; baselines that learn nothing are the same for "
+            f"every seed), and the last column every other baseline the run reports with the same metric.\n\n"
             f"{markdown_table(summaries)}\n")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text)

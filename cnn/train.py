@@ -71,8 +71,8 @@ def main(argv: list[str] | None = None) -> dict:
     from cnn.model import build_model
     from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
     from common.tasks import loss_for_task, metrics_for_task, predicted_classes, predicted_confidence
-    from common.training import (evaluate_classification, finish_run, make_callbacks, make_optimizer,
-                                 progress_verbosity, quick_settings, start_run)
+    from common.training import (classical_baselines, evaluate_classification, finish_run, make_callbacks,
+                                 make_optimizer, progress_verbosity, quick_settings, start_run)
 
     # ---- Data: images (n, height, width, channels) scaled to 0..1, and class indices
     with exit_on_bad_input():
@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> dict:
                          run_dir / "plots" / "predictions_grid.png")
     plot_filters(model, run_dir / "plots" / "filters.png")
     plot_feature_maps(model, dataset.x_test[0], run_dir / "plots" / "feature_maps.png")
+    # Beside the majority class, what a practitioner would fit first on the pixels (scikit-learn, same split)
+    evaluation.baselines.update(classical_baselines(dataset))
     result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
     print(result["summary"])
     return result

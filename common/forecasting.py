@@ -10,7 +10,7 @@ step ahead, turned back into the original units (undoing scaling and differencin
 the seasonal naive forecast, the seasonal ARIMA "airline model" (statsmodels) for a seasonal series, and, for
 generated data, the noise floor.
 
-Used by rnn/, lstm/, gru/, deep_rnn/ and birnn/. Keras and matplotlib load only inside the functions that need them.
+Keras, matplotlib and statsmodels load only inside the functions that need them.
 """
 
 import dataclasses

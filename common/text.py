@@ -5,8 +5,8 @@
 
 A character language model is a classifier over the vocabulary at every position: its cross-entropy in bits is
 bits per character, scored beside a unigram model that knows only how often each character occurs, and its samples
-(samples.txt) show what it has learned. Used by rnn/, lstm/, gru/ and deep_rnn/. Keras loads only inside the
-functions that need it, so that flags are checked before TensorFlow starts.
+(samples.txt) show what it has learned. Keras loads only inside the functions that need it, so that flags are
+checked before TensorFlow starts.
 """
 
 import dataclasses

@@ -96,6 +96,43 @@ def original_units(dataset: Dataset) -> Callable[[np.ndarray], np.ndarray]:
 
 EVALUATORS: dict[str, Evaluator] = {"classification": evaluate_classification, "regression": evaluate_regression}
 
+CLASSICAL_LIMIT = 10_000  # training examples above which the classical baselines are skipped (an SVM is O(n^2))
+
+
+def classical_baselines(dataset: Dataset) -> dict[str, dict[str, float]]:
+    """What a practitioner would fit first, on the same split, scored like the network: logistic regression and an
+    RBF support-vector machine for classes, ridge regression for a value (in the target's original units).
+
+    Inputs are flattened (an image becomes its pixels). Each model's one setting (C, or ridge's alpha) is chosen on
+    the validation split, never on test. Empty when the training split holds more than CLASSICAL_LIMIT examples.
+    """
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.svm import SVC
+
+    if len(dataset.x_train) > CLASSICAL_LIMIT:
+        return {}
+    flat = [x.reshape(len(x), -1) for x in (dataset.x_train, dataset.x_val, dataset.x_test)]
+    if dataset.task == "regression":
+        to_original = original_units(dataset)
+        candidates = {"ridge": [Ridge(alpha=alpha) for alpha in (0.1, 1.0, 10.0)]}
+        score = lambda model, x, y: -metrics.regression_metrics(to_original(y), to_original(model.predict(x)))["mse"]
+    else:
+        candidates = {"logistic_regression": [LogisticRegression(C=c, max_iter=2000) for c in (0.1, 1.0, 10.0)],
+                      "svm": [SVC(C=c, kernel="rbf", gamma="scale") for c in (1.0, 10.0, 100.0)]}
+        score = lambda model, x, y: float(np.mean(model.predict(x) == y))
+    baselines = {}
+    for name, models in candidates.items():
+        best = max((model.fit(flat[0], dataset.y_train) for model in models),
+                   key=lambda model: score(model, flat[1], dataset.y_val))  # chosen on validation
+        predicted = best.predict(flat[2])
+        if dataset.task == "regression":
+            baselines[name] = metrics.regression_metrics(original_units(dataset)(dataset.y_test),
+                                                         original_units(dataset)(predicted))
+        else:
+            baselines[name] = metrics.classification_metrics(dataset.y_test, predicted, dataset.num_classes)
+        log.info("%s baseline: %s chosen on the validation split", name, best)
+    return baselines
+
 
 # ----------------------------------------------------------------------------------------------------------------
 # Building blocks: optimizer, callbacks, files, the summary line

@@ -97,9 +97,11 @@ def test_quick_run_for_each_embedded_dataset(name, metric, tmp_path, run_main, a
     assert out[0] == "config:"
     if metric == "accuracy":  # two epochs already beat guessing the majority class
         assert result["test"]["accuracy"] > result["baselines"]["majority_class"]["accuracy"]
+        assert set(metrics["baselines"]) == {"majority_class", "logistic_regression", "svm"}
         assert (run_dir / "plots" / "confusion_matrix.png").exists() and metrics["per_class"]
     else:
         assert (run_dir / "plots" / "predictions.png").exists()
+        assert set(metrics["baselines"]) == {"mean", "ridge"}
         assert set(metrics["baselines"]["mean"]) == {"mae", "mse", "rmse"}
         # Two epochs already beat the training mean, in the original units (disease progression, 25 to 346).
         assert 40 < result["test"]["rmse"] < 0.95 * result["baselines"]["mean"]["rmse"]

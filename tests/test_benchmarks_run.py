@@ -18,6 +18,8 @@ def test_quick_benchmark_writes_the_table(tmp_path, capsys):
     accuracy = summaries[0]
     assert 0.1 < accuracy["mean"] <= 1.0
     assert accuracy["baseline"] == pytest.approx(0.1016, abs=1e-3)  # majority class on the quick test slice
+    assert set(accuracy["other_baselines"]) == {"logistic_regression", "svm"}  # the other baselines, same metric
+    assert 0.8 < accuracy["other_baselines"]["svm"] <= 1.0
     assert accuracy["params"] > 0
     text = output.read_text()
     assert "--quick" in text and text.count("| `python -m ann.") == len(rows)
@@ -39,3 +41,30 @@ def test_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         benchmark.main(argv)
     assert exit_info.value.code == 2 and len(capsys.readouterr().err.splitlines()) == 1
+
+
+def test_study_table_shows_one_seed_or_mean_and_range():
+    runs = [{"cells": {"rnn": {"T = 5": v, "T = 10": 0.5}}, "baseline": {"T = 5": 0.17, "T = 10": 0.16},
+             "count": {}, "params": {"rnn": 1201}, "seconds": {"rnn": s}} for v, s in ((0.1, 2.0), (0.3, 4.0))]
+    lines = benchmark.study_table(runs).splitlines()
+    assert lines[0] == "| model | T = 5 | T = 10 | train s (mean) | params |"
+    assert lines[2] == "| rnn | 0.2000 (0.1000 - 0.3000) | 0.5000 | 3.0 | 1,201 |"
+    assert lines[3] == "| mean baseline | 0.1700 | 0.1600 | | |"
+
+
+def test_quick_study_writes_its_table(tmp_path, monkeypatch):
+    tiny = benchmark.Study("deep_rnn.compare", ("--models", "rnn,gru", "--units", "4", "--num-samples", "200"),
+                           "length", "T = {}", "test_mse", "test MSE", seeds=(0, 1), baseline="baseline_mse")
+    monkeypatch.setitem(benchmark.STUDIES, "tiny", tiny)
+    output = tmp_path / "tiny.md"
+    runs = benchmark.main(["tiny", "--quick", "--output", str(output)])
+    assert len(runs) == 2 and list(runs[0]["cells"]) == ["rnn", "gru"]
+    assert list(runs[0]["cells"]["gru"]) == ["T = 5", "T = 10"]  # compare.py's --quick lengths
+    text = output.read_text()
+    assert "`python -m deep_rnn.compare --models rnn,gru --units 4 --num-samples 200` with seeds 0, 1" in text
+    values = [run["cells"]["rnn"]["T = 10"] for run in runs]
+    mean = sum(values) / 2
+    assert (f"{mean:.4f} ({min(values):.4f} - {max(values):.4f})" if max(values) - min(values) >= 5e-5
+            else f"{mean:.4f}") in text
+    assert all(0 < value < 10 for run in runs for value in run["cells"]["rnn"].values())  # a quick run barely trains
+    assert text.count("| mean baseline |") == 1 and all(run["seconds"]["gru"] > 0 for run in runs)

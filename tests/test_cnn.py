@@ -181,6 +181,7 @@ def test_quick_run_on_mnist5k_learns(tmp_path, run_main, assert_scores_recompute
                                    "--output-dir", str(tmp_path)])
     metrics = check_run(result, tmp_path, cnn_dataset.load_dataset(CnnConfig(dataset="mnist5k")), assert_scores_recomputed)
     assert metrics["test"]["accuracy"] > 3 * metrics["baselines"]["majority_class"]["accuracy"]
+    assert set(metrics["baselines"]) == {"majority_class", "logistic_regression", "svm"}
 
 
 def test_quick_run_on_an_image_folder(tmp_path, run_main, assert_scores_recomputed):

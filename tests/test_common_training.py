@@ -257,3 +257,34 @@ def test_second_ctrl_c_aborts_at_once_and_marks_the_run_folder(tmp_path):
     run_dir = next((tmp_path / "ann").iterdir())
     assert lines[1] == f"aborted by a second Ctrl-C: {run_dir} is incomplete (see INCOMPLETE there)"
     assert (run_dir / "INCOMPLETE").is_file() and not (run_dir / "metrics.json").exists()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Classical baselines: what a practitioner would fit first, on the same split
+
+
+def test_classical_baselines_choose_their_setting_on_validation_and_score_test():
+    from sklearn.svm import SVC
+
+    from ann.dataset import load_digits
+
+    dataset = load_digits()
+    baselines = training.classical_baselines(dataset)
+    assert set(baselines) == {"logistic_regression", "svm"}
+    assert baselines["svm"]["accuracy"] > 0.97 and baselines["logistic_regression"]["accuracy"] > 0.94
+    # The same choice made by hand: the C with the best validation accuracy, then scored once on test.
+    fitted = {c: SVC(C=c, gamma="scale").fit(dataset.x_train, dataset.y_train) for c in (1.0, 10.0, 100.0)}
+    best = max(fitted, key=lambda c: fitted[c].score(dataset.x_val, dataset.y_val))
+    assert baselines["svm"]["accuracy"] == pytest.approx(fitted[best].score(dataset.x_test, dataset.y_test))
+
+
+def test_ridge_baseline_is_scored_in_the_original_units_and_large_sets_are_skipped():
+    from ann.dataset import load_diabetes
+
+    dataset = load_diabetes()
+    ridge = training.classical_baselines(dataset)["ridge"]
+    mean = training.metrics.mean_baseline(training.original_units(dataset)(dataset.y_train),
+                                          training.original_units(dataset)(dataset.y_test))
+    assert 45 < ridge["rmse"] < 0.8 * mean["rmse"]  # disease-progression units, not standardized ones
+    big = dataclasses.replace(dataset, x_train=np.zeros((training.CLASSICAL_LIMIT + 1, 10)))
+    assert training.classical_baselines(big) == {}

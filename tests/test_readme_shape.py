@@ -1,0 +1,125 @@
+"""Every folder README is a lesson first and a record second, and every measured figure in it has a source.
+
+A folder README has the same eight `##` sections in the same order (the idea in plain words, a picture, the
+equations, how to run it, what to expect, exercises, the studies, the files). Every number in a table under "What to
+expect" or "Going further" (the measured record) is in a table that a command wrote into `benchmarks/`, equal after
+rounding to the decimals the README shows. Every link in the root README's learning path and glossary points to a
+heading that exists.
+"""
+
+import re
+
+import pytest
+
+from common.config import REPO_ROOT
+
+FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention")
+SECTIONS = ["The idea", "The picture", "The equations", "Run it", "What to expect", "Try next", "Going further",
+            "Files"]
+MEASURED_SECTIONS = {"What to expect", "Going further"}
+# Studies whose tables still wait for their benchmark file (python -m benchmarks.run attention_compare, then
+# attention_feeding: about an hour on 2 CPU cores). Every other measured table is checked.
+NOT_YET_IN_BENCHMARKS = {"attention": {"The comparison: attention against input length", "Three seeds",
+                                       "What made the difference between Bahdanau and Luong: input feeding"}}
+# A decimal (12.5, 0.9833) or an integer written with thousands separators (1,169); not inside a word or a version.
+NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?![\d.])|\d+\.\d+(?![\d.]))")
+
+
+def sections(text: str) -> list[tuple[str, list[str]]]:
+    """[(heading, lines)] for the `##` sections of a markdown text (code blocks are not searched for headings)."""
+    found, inside = [("", [])], False
+    for line in text.splitlines():
+        if line.startswith("```"):
+            inside = not inside
+        if not inside and line.startswith("## "):
+            found.append((line[3:].strip(), []))
+        else:
+            found[-1][1].append(line)
+    return found[1:]
+
+
+def table_numbers(lines: list[str], skipped: set[str] = frozenset()) -> list[str]:
+    """The numbers in the markdown table rows among `lines`, leaving out code (`--learning-rate 0.005`) and the
+    `###` subsections named in `skipped`."""
+    numbers, subsection = [], ""
+    for line in lines:
+        if line.startswith("### "):
+            subsection = line[4:].strip()
+        if subsection in skipped:
+            continue
+        if line.startswith("|") and not re.fullmatch(r"[|\-: ]+", line):
+            numbers += NUMBER.findall(re.sub(r"`[^`]*`", "", line))
+    return numbers
+
+
+def benchmark_values() -> list[float]:
+    values = []
+    for table in sorted((REPO_ROOT / "benchmarks").glob("*.md")):
+        values += [float(number.replace(",", "")) for number in NUMBER.findall(table.read_text(encoding="utf-8"))]
+    return values
+
+
+def has_source(number: str, values: list[float]) -> bool:
+    """True when some benchmark value shows as `number` at the README's precision (1,169 must be 1169 exactly)."""
+    value = float(number.replace(",", ""))
+    decimals = len(number.split(".")[1]) if "." in number else 0
+    return any(abs(candidate - value) <= 0.5 * 10 ** -decimals + 1e-9 for candidate in values)
+
+
+def test_number_matching_follows_rounding():
+    values = [0.98333, 1169.0, 16.068]
+    assert has_source("0.9833", values) and has_source("0.983", values) and has_source("16.1", values)
+    assert not has_source("0.9834", values) and not has_source("16.2", values) and not has_source("1,170", values)
+    assert table_numbers(["| `--lr 0.005` | 0.9833 ± 0.0028 (0.9806) | 1,169 |", "|---|---|"]) == [
+        "0.9833", "0.0028", "0.9806", "1,169"]
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_readme_has_the_eight_sections_in_order(folder):
+    headings = [heading for heading, _ in sections((REPO_ROOT / folder / "README.md").read_text(encoding="utf-8"))]
+    assert headings == SECTIONS
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_measured_tables_quote_the_benchmarks(folder):
+    values = benchmark_values()
+    text = (REPO_ROOT / folder / "README.md").read_text(encoding="utf-8")
+    checked, unsourced = 0, []
+    for heading, lines in sections(text):
+        if heading in MEASURED_SECTIONS:
+            numbers = table_numbers(lines, NOT_YET_IN_BENCHMARKS.get(folder, set()))
+            checked += len(numbers)
+            unsourced += [number for number in numbers if not has_source(number, values)]
+    assert checked > 0, f"{folder}/README.md has no measured table"
+    assert unsourced == [], f"{folder}/README.md quotes numbers no benchmarks/ table holds: {unsourced}"
+
+
+@pytest.mark.parametrize("folder", FOLDERS)
+def test_readme_shows_a_committed_picture(folder):
+    text = (REPO_ROOT / folder / "README.md").read_text(encoding="utf-8")
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", text)
+    assert pictures, f"{folder}/README.md shows no picture"
+    for picture in pictures:
+        assert (REPO_ROOT / folder / picture).is_file(), picture
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_learning_path_and_glossary_links_resolve():
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    root_sections = dict(sections(text))
+    assert "Learning path" in root_sections and "Glossary" in root_sections
+    links = []
+    for heading in ("Learning path", "Glossary"):
+        links += re.findall(r"\]\(([^)#]*)#?([^)]*)\)", "\n".join(root_sections[heading]))
+    assert len(links) >= 20
+    for path, fragment in links:
+        target = REPO_ROOT / path if path else REPO_ROOT / "README.md"
+        assert target.is_file(), path
+        if fragment:
+            headings = [line.lstrip("#").strip() for line in target.read_text(encoding="utf-8").splitlines()
+                        if line.startswith("#")]
+            assert fragment in {anchor(heading) for heading in headings}, f"{path}#{fragment}"
