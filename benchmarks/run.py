@@ -119,6 +119,19 @@ BENCHMARKS: dict[str, list[Row]] = {
         Row("attention.train", ("--attention", "luong-concat"), "exact_match", seeds=(0,)),
         Row("attention.train", ("--beam-width", "4"), "exact_match", seeds=(0,)),
     ],
+    # The root README's Classic exercises whose data is embedded (the others download, or need your own images).
+    "classics": [
+        # Logistic regression in NumPy, learning rate 0.1, batch 100, 20 epochs (ann/scratch.py's own settings).
+        Row("ann.scratch", ("--dataset", "mnist5k"), "logistic_regression_test_accuracy", writes_run_folder=False),
+        Row("ann.train", ("--dataset", "mnist5k", "--hidden-units", "128,64", "--dropout", "0"), "accuracy"),
+        # Truncated BPTT where the dependency is short (the sine) and where it is long (the adding problem).
+        Row("rnn.train", ("--truncate", "5"), "rmse", higher_is_better=False, baseline="noise_floor"),
+        Row("rnn.train", ("--dataset", "adding", "--sequence-length", "50", "--batch-size", "64", "--truncate", "10"),
+            "mse", higher_is_better=False, baseline="mean", seeds=(0,)),
+        Row("lstm.train", ("--dataset", "text", "--units", "128", "--dropout", "0.2", "--batch-size", "32",
+                           "--learning-rate", "0.005", "--epochs", "6"), "bits_per_char", higher_is_better=False,
+            seeds=(0,)),
+    ],
 }
 
 
@@ -208,7 +221,8 @@ def run_once(row: Row, seed: int, quick: bool, output_dir: str) -> dict:
     main = importlib.import_module(row.module).main
     with contextlib.redirect_stdout(io.StringIO()):  # the table is the output; each run's own lines are not
         result = main(argv)
-    value = result["test"][row.metric] if "test" in result else result[f"test_{row.metric}"]
+    # A train script returns {"test": {metric: ...}}; a scratch script returns test_<metric> (or the metric's own name).
+    value = result["test"][row.metric] if "test" in result else result.get(f"test_{row.metric}", result.get(row.metric))
     baselines = result.get("baselines", {})
     if row.baseline:
         baseline = baselines[row.baseline][row.metric]
@@ -292,7 +306,8 @@ def write_study(name: str, study: Study, quick: bool, output: Path, command: str
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = OneLineParser(prog="benchmarks/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", help=f"folder to benchmark: {', '.join(BENCHMARKS)}; or a study: "
+    parser.add_argument("folder", help=f"folder to benchmark: {', '.join(BENCHMARKS)} (classics: the root README's "
+                                       f"Classic exercises); or a study: "
                                        f"{', '.join(STUDIES)}")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
     parser.add_argument("--quick", action="store_true", help="--quick runs: check the benchmark itself works")

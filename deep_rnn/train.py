@@ -24,7 +24,6 @@ from deep_rnn.dataset import DATASETS, load_dataset
 
 @dataclasses.dataclass
 class DeepRnnConfig(SequenceConfig):
-    # Shared fields keep their meaning here and change only their default.
     # Defaults chosen on mnist5k among nine settings (one seed each) by test accuracy, which makes the default's test
     # figure a little optimistic (see README). Shared fields keep their meaning here and change only their default.
     dataset: str = option("mnist5k", "dataset", choices=tuple(DATASETS))

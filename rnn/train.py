@@ -3,6 +3,7 @@
     python -m rnn.train                                   # noisy sine, next value, under a minute on 2 CPU cores
     python -m rnn.train --task many-to-many               # a prediction at every step of the window
     python -m rnn.train --dataset adding --sequence-length 100   # where a plain RNN's memory runs out
+    python -m rnn.train --truncate 5                      # train with truncated backpropagation through time
     python -m rnn.train --quick                           # a few seconds, to check that everything works
 """
 
@@ -14,7 +15,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python rnn/train.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow, setup_logging
+from common.config import (exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow, require,
+                           setup_logging)
 from common.sequences import SequenceConfig
 from rnn.dataset import DATASETS, load_dataset
 
@@ -24,6 +26,15 @@ class RnnConfig(SequenceConfig):
     # Shared fields keep their meaning here and change only their default.
     dataset: str = option("sine", "dataset", choices=tuple(DATASETS))
     units: int = option(32, "hidden units of each recurrent layer")
+    truncate: int = option(0, "truncated backpropagation through time: gradients reach back at most this many "
+                              "steps (0: through the whole window); sine, airline, stock, adding")
+
+    def validate(self) -> None:
+        super().validate()
+        require(self.truncate >= 0, f"--truncate must be 0 or more (got {self.truncate})")
+        require(not self.truncate or self.dataset not in ("imdb", "text"),
+                f"--truncate applies to sine, airline, stock and adding, not to {self.dataset} (its tokens go "
+                f"through an Embedding)")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -52,7 +63,7 @@ def main(argv: list[str] | None = None) -> dict:
                         input_shape=dataset.input_shape, num_classes=dataset.num_classes,
                         many_to_many=config.many_to_many, vocab_size=dataset.meta.get("vocab_size"),
                         embedding_dim=config.embedding_dim, dropout_rate=config.dropout,
-                        mask_padding=dataset.name == "imdb")
+                        mask_padding=dataset.name == "imdb", truncate=config.truncate)
     # The loss follows the data (common/tasks.py): mean squared error for a value, cross-entropy over the classes
     # for a label, and over the characters at every step for text (next-character classification).
     model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),

@@ -26,6 +26,47 @@ def test_many_to_one_and_many_to_many_shapes():
     assert many.predict(np.zeros((3, 7, 1)), verbose=0).shape == (3, 7)  # any length: the time axis is None
 
 
+
+def truncated_model_and_scratch_params(k: int, steps: int = 12, seed: int = 5):
+    """A truncate=k Keras model carrying the weights of rnn.scratch's float64 problem, cast to float32."""
+    from rnn import scratch
+
+    params, x, y = scratch.make_problem(steps, 5, recurrent_scale=1.0, seed=seed)
+    model = build_model("regression", units=5, input_shape=(steps, x.shape[2]), truncate=k)
+    model.set_weights([params[name].astype("float32") for name in scratch.PARAMETER_NAMES])
+    return model, params, x.astype("float32"), y.astype("float32")
+
+
+@pytest.mark.parametrize("k", [1, 5, 12])
+def test_truncated_model_trains_with_the_gradients_of_scratch_truncated_bptt(k):
+    import tensorflow as tf
+    from rnn import scratch
+
+    model, params, x, y = truncated_model_and_scratch_params(k)
+    full = build_model("regression", units=5, input_shape=(12, x.shape[2]))
+    full.set_weights(model.get_weights())
+    # The forward pass is the full one: the same predictions with and without truncation.
+    np.testing.assert_allclose(model(x).numpy(), full(x).numpy(), atol=1e-6)
+    with tf.GradientTape() as tape:
+        loss = keras.losses.MeanSquaredError()(y, model(x))
+    keras_gradients = tape.gradient(loss, model.trainable_variables)
+    expected = scratch.bptt(params, x.astype("float64"), y.astype("float64"), truncate=k)[0]
+    for name, gradient in zip(scratch.PARAMETER_NAMES, keras_gradients):
+        np.testing.assert_allclose(gradient.numpy(), expected[name], atol=2e-6, err_msg=f"{name}, k={k}")
+    if k < 12:  # and they are not the full gradients: the cut removes something
+        full_gradient = scratch.bptt(params, x.astype("float64"), y.astype("float64"))[0]["recurrent_kernel"]
+        assert np.linalg.norm(expected["recurrent_kernel"] - full_gradient) > 1e-3 * np.linalg.norm(full_gradient)
+
+
+def test_truncated_many_to_many_and_stacked_models_predict_as_the_full_ones():
+    x = np.random.default_rng(0).normal(size=(3, 10, 1)).astype("float32")
+    for options in ({"many_to_many": True}, {"num_layers": 2}):
+        truncated = build_model("regression", units=6, input_shape=(10, 1), truncate=3, **options)
+        full = build_model("regression", units=6, input_shape=(10, 1), **options)
+        full.set_weights(truncated.get_weights())
+        assert truncated.count_params() == full.count_params()
+        np.testing.assert_allclose(truncated(x).numpy(), full(x).numpy(), atol=1e-6)
+
 def test_parameter_count_by_hand():
     # SimpleRNN: W (1, 8) + U (8, 8) + b (8) = 80; Dense 8 + 1 = 9.
     assert build_model("regression", units=8, input_shape=(20, 1)).count_params() == 80 + 9
@@ -78,6 +119,15 @@ def test_quick_sine_reports_the_forecasting_baselines(tmp_path, run_main, assert
     assert json.loads((run_dir / "config.json").read_text())["window"] == 20  # the dataset's own window
 
 
+
+def test_quick_adding_with_truncated_bptt_saves_a_model_that_reloads(tmp_path, run_main, assert_scores_recomputed):
+    result, run_dir = quick(["--dataset", "adding", "--sequence-length", "12", "--truncate", "4"], tmp_path, run_main)
+    model, _ = assert_scores_recomputed(run_dir, load_dataset(RnnConfig(dataset="adding", sequence_length=12))
+                                        .quick_slice())
+    assert json.loads((run_dir / "config.json").read_text())["truncate"] == 4
+    assert sum(layer.__class__.__name__ == "StopGradient" for layer in model.operations) == 2  # 12 steps: 3 chunks
+    assert result["test"]["mse"] < 10 * result["baselines"]["mean"]["mse"]
+
 def test_quick_sine_many_to_many(tmp_path, run_main, assert_scores_recomputed):
     result, run_dir = quick(["--task", "many-to-many", "--window", "10"], tmp_path, run_main)
     # Scored at the last step of each window: the prediction of the value after it.
@@ -121,6 +171,8 @@ def test_quick_text_writes_bits_per_char_and_samples(tmp_path, run_main, assert_
     (["--dataset", "adding", "--task", "many-to-many"], "--task many-to-many applies to sine, airline, stock"),
     (["--units", "0"], "--units must be at least 1"),
     (["--dataset", "nope"], "invalid choice: 'nope'"),
+    (["--truncate", "-1"], "--truncate must be 0 or more"),
+    (["--dataset", "text", "--truncate", "5"], "--truncate applies to sine, airline, stock and adding"),
 ])
 def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, assert_bad_input):
     assert_bad_input(main, argv, words)
