@@ -53,18 +53,18 @@ def test_study_table_shows_one_seed_or_mean_and_range():
 
 
 def test_quick_study_writes_its_table(tmp_path, monkeypatch):
-    tiny = benchmark.Study("deep_rnn.compare", ("--models", "rnn,gru", "--units", "4", "--num-samples", "200"),
+    tiny = benchmark.Study("deep_rnn.compare", ("--models", "rnn", "--units", "4", "--num-samples", "200"),
                            "length", "T = {}", "test_mse", "test MSE", seeds=(0, 1), baseline="baseline_mse")
     monkeypatch.setitem(benchmark.STUDIES, "tiny", tiny)
     output = tmp_path / "tiny.md"
     runs = benchmark.main(["tiny", "--quick", "--output", str(output)])
-    assert len(runs) == 2 and list(runs[0]["cells"]) == ["rnn", "gru"]
-    assert list(runs[0]["cells"]["gru"]) == ["T = 5", "T = 10"]  # compare.py's --quick lengths
+    assert len(runs) == 2 and list(runs[0]["cells"]) == ["rnn"]
+    assert list(runs[0]["cells"]["rnn"]) == ["T = 5", "T = 10"]  # compare.py's --quick lengths
     text = output.read_text()
-    assert "`python -m deep_rnn.compare --models rnn,gru --units 4 --num-samples 200` with seeds 0, 1" in text
+    assert "`python -m deep_rnn.compare --models rnn --units 4 --num-samples 200` with seeds 0, 1" in text
     values = [run["cells"]["rnn"]["T = 10"] for run in runs]
     mean = sum(values) / 2
     assert (f"{mean:.4f} ({min(values):.4f} - {max(values):.4f})" if max(values) - min(values) >= 5e-5
             else f"{mean:.4f}") in text
     assert all(0 < value < 10 for run in runs for value in run["cells"]["rnn"].values())  # a quick run barely trains
-    assert text.count("| mean baseline |") == 1 and all(run["seconds"]["gru"] > 0 for run in runs)
+    assert text.count("| mean baseline |") == 1 and all(run["seconds"]["rnn"] > 0 for run in runs)

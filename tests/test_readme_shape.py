@@ -19,8 +19,7 @@ SECTIONS = ["The idea", "The picture", "The equations", "Run it", "What to expec
 MEASURED_SECTIONS = {"What to expect", "Going further"}
 # Studies whose tables still wait for their benchmark file (python -m benchmarks.run attention_compare, then
 # attention_feeding: about an hour on 2 CPU cores). Every other measured table is checked.
-NOT_YET_IN_BENCHMARKS = {"attention": {"The comparison: attention against input length", "Three seeds",
-                                       "What made the difference between Bahdanau and Luong: input feeding"}}
+NOT_YET_IN_BENCHMARKS = {"attention": {"The comparison: attention against input length", "Three seeds"}}
 # A decimal (12.5, 0.9833) or an integer written with thousands separators (1,169); not inside a word or a version.
 NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?![\d.])|\d+\.\d+(?![\d.]))")
 
