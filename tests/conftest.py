@@ -1,4 +1,5 @@
-"""Shared fixtures: run a script's main() in-process, run it as a real subprocess, check a file is NumPy-only."""
+"""Shared fixtures: run a script's main() in-process, run it as a real subprocess, check a file is NumPy-only,
+stand in for the IMDB download."""
 
 import ast
 import os
@@ -139,3 +140,22 @@ def assert_scores_recomputed():
         return model, saved
 
     return check
+
+
+@pytest.fixture
+def patch_imdb(monkeypatch):
+    """Replace keras.datasets.imdb's download by tiny reviews: those ending in word 7 are positive, in 8 negative."""
+    import keras
+    import numpy as np
+
+    def fake_imdb(num_words=10000, **_):
+        rng = np.random.default_rng(0)
+
+        def reviews(count):
+            labels = rng.integers(0, 2, count)
+            texts = [list(rng.integers(3, 50, rng.integers(5, 30))) + [7 if label else 8] for label in labels]
+            return np.array(texts, dtype=object), labels
+
+        return reviews(5200), reviews(100)
+
+    monkeypatch.setattr(keras.datasets.imdb, "load_data", fake_imdb)

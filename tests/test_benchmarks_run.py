@@ -5,11 +5,13 @@ import pytest
 from benchmarks import run as benchmark
 
 
-def test_quick_benchmark_writes_the_table(tmp_path, capsys):
+def test_quick_benchmark_writes_the_table(tmp_path, capsys, monkeypatch):
     output = tmp_path / "ann.md"
-    # One seed keeps the suite short; how several seeds are summarized is checked by hand below.
+    # One seed, and ann's default, a dataset of another task and the scratch row, keep the suite short; how several
+    # seeds are summarized is checked by hand below.
+    rows = [benchmark.BENCHMARKS["ann"][index] for index in (0, 3, 5)]
+    monkeypatch.setitem(benchmark.BENCHMARKS, "ann", rows)
     summaries = benchmark.main(["ann", "--quick", "--seeds", "0", "--output", str(output)])
-    rows = benchmark.BENCHMARKS["ann"]
     assert [s["command"] for s in summaries] == [row.describe() for row in rows]
     for summary in summaries:
         assert summary["seeds"] == 1 and summary["train_seconds"] > 0

@@ -47,20 +47,7 @@ def test_trained_airline_model_beats_both_naive_forecasts(tmp_path, run_main):
     assert result["test"]["rmse"] < result["baselines"]["persistence"]["rmse"]
 
 
-def fake_imdb(num_words=10000, **_):
-    """A tiny stand-in for keras.datasets.imdb: reviews whose word 7 means positive and word 8 negative."""
-    rng = np.random.default_rng(0)
-
-    def reviews(count):
-        labels = rng.integers(0, 2, count)
-        texts = [list(rng.integers(3, 50, rng.integers(5, 30))) + [7 if label else 8] for label in labels]
-        return np.array(texts, dtype=object), labels
-
-    return reviews(5200), reviews(100)
-
-
-def test_quick_imdb_with_a_patched_download(tmp_path, run_main, monkeypatch, assert_scores_recomputed):
-    monkeypatch.setattr(keras.datasets.imdb, "load_data", fake_imdb)
+def test_quick_imdb_with_a_patched_download(tmp_path, run_main, patch_imdb, assert_scores_recomputed):
     result, _, _ = run_main(main, ["--dataset", "imdb", "--max-length", "40", "--vocab-size", "60", "--units", "8",
                                    "--quick", "--output-dir", str(tmp_path)])
     config = LstmConfig(dataset="imdb", max_length=40, vocab_size=60)
