@@ -221,8 +221,11 @@ def run_once(row: Row, seed: int, quick: bool, output_dir: str) -> dict:
     main = importlib.import_module(row.module).main
     with contextlib.redirect_stdout(io.StringIO()):  # the table is the output; each run's own lines are not
         result = main(argv)
-    # A train script returns {"test": {metric: ...}}; a scratch script returns test_<metric> (or the metric's own name).
-    value = result["test"][row.metric] if "test" in result else result.get(f"test_{row.metric}", result.get(row.metric))
+    # A train script returns {"test": {metric: ...}}; a scratch script test_<metric>, or a key the row names whole.
+    if "test" in result:
+        value = result["test"][row.metric]
+    else:
+        value = result[f"test_{row.metric}"] if f"test_{row.metric}" in result else result[row.metric]
     baselines = result.get("baselines", {})
     if row.baseline:
         baseline = baselines[row.baseline][row.metric]

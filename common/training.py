@@ -126,8 +126,7 @@ def classical_baselines(dataset: Dataset) -> dict[str, dict[str, float]]:
                    key=lambda model: score(model, flat[1], dataset.y_val))  # chosen on validation
         predicted = best.predict(flat[2])
         if dataset.task == "regression":
-            baselines[name] = metrics.regression_metrics(original_units(dataset)(dataset.y_test),
-                                                         original_units(dataset)(predicted))
+            baselines[name] = metrics.regression_metrics(to_original(dataset.y_test), to_original(predicted))
         else:
             baselines[name] = metrics.classification_metrics(dataset.y_test, predicted, dataset.num_classes)
         log.info("%s baseline: %s chosen on the validation split", name, best)

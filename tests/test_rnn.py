@@ -26,7 +26,6 @@ def test_many_to_one_and_many_to_many_shapes():
     assert many.predict(np.zeros((3, 7, 1)), verbose=0).shape == (3, 7)  # any length: the time axis is None
 
 
-
 def truncated_model_and_scratch_params(k: int, steps: int = 12, seed: int = 5):
     """A truncate=k Keras model carrying the weights of rnn.scratch's float64 problem, cast to float32."""
     from rnn import scratch
@@ -66,6 +65,7 @@ def test_truncated_many_to_many_and_stacked_models_predict_as_the_full_ones():
         full.set_weights(truncated.get_weights())
         assert truncated.count_params() == full.count_params()
         np.testing.assert_allclose(truncated(x).numpy(), full(x).numpy(), atol=1e-6)
+
 
 def test_parameter_count_by_hand():
     # SimpleRNN: W (1, 8) + U (8, 8) + b (8) = 80; Dense 8 + 1 = 9.
@@ -119,7 +119,6 @@ def test_quick_sine_reports_the_forecasting_baselines(tmp_path, run_main, assert
     assert json.loads((run_dir / "config.json").read_text())["window"] == 20  # the dataset's own window
 
 
-
 def test_quick_adding_with_truncated_bptt_saves_a_model_that_reloads(tmp_path, run_main, assert_scores_recomputed):
     result, run_dir = quick(["--dataset", "adding", "--sequence-length", "12", "--truncate", "4"], tmp_path, run_main)
     model, _ = assert_scores_recomputed(run_dir, load_dataset(RnnConfig(dataset="adding", sequence_length=12))
@@ -127,6 +126,7 @@ def test_quick_adding_with_truncated_bptt_saves_a_model_that_reloads(tmp_path, r
     assert json.loads((run_dir / "config.json").read_text())["truncate"] == 4
     assert sum(layer.__class__.__name__ == "StopGradient" for layer in model.operations) == 2  # 12 steps: 3 chunks
     assert result["test"]["mse"] < 10 * result["baselines"]["mean"]["mse"]
+
 
 def test_quick_sine_many_to_many(tmp_path, run_main, assert_scores_recomputed):
     result, run_dir = quick(["--task", "many-to-many", "--window", "10"], tmp_path, run_main)
