@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
     # first on the same split (scikit-learn: logistic regression and an SVM, or ridge regression)
     evaluate = evaluate_regression if dataset.task == "regression" else evaluate_classification
     evaluation = evaluate(model, dataset, run_dir)
-    evaluation.baselines.update(classical_baselines(dataset))
+    evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
     result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
     print(result["summary"])
     return result

@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
     plot_filters(model, run_dir / "plots" / "filters.png")
     plot_feature_maps(model, dataset.x_test[0], run_dir / "plots" / "feature_maps.png")
     # Beside the majority class, what a practitioner would fit first on the pixels (scikit-learn, same split)
-    evaluation.baselines.update(classical_baselines(dataset))
+    evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
     result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
     print(result["summary"])
     return result

@@ -311,8 +311,9 @@ def evaluate_forecast(model, dataset: Dataset, run_dir: Path):
                             "first_test_index": int(indices[0]) if len(indices) else None}}
     if meta.get("dates"):
         details["forecast"]["first_test_date"] = meta["dates"][int(indices[0])]
+    val_indices, val_predicted = shown["validation"]
     return Evaluation(test=metrics.regression_metrics(truth, predicted), baselines=baselines, details=details,
-                      outputs=predicted)
+                      outputs=predicted, validation=metrics.regression_metrics(series[val_indices], val_predicted))
 
 
 def plot_forecast(series: np.ndarray, predictions: dict[str, tuple[np.ndarray, np.ndarray]], test_start: int,

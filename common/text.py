@@ -203,14 +203,18 @@ def evaluate_text(model, dataset: Dataset, run_dir: Path, prompt: str, temperatu
     from common.training import Evaluation
 
     vocabulary = dataset.meta["vocabulary"]
+
+    def scores(probabilities: np.ndarray, y: np.ndarray) -> dict[str, float]:
+        bits = bits_per_char(probabilities, y)
+        return {"loss": bits * math.log(2), "bits_per_char": bits,
+                "accuracy": float(np.mean(probabilities.argmax(axis=-1) == y))}
+
     probabilities = model.predict(dataset.x_test, verbose=0)  # (n, window, vocabulary)
-    bits = bits_per_char(probabilities, dataset.y_test)
+    test = scores(probabilities, dataset.y_test)
+    validation = scores(model.predict(dataset.x_val, verbose=0), dataset.y_val)  # what settings are chosen by
     unigram = unigram_bits_per_char(dataset.y_train, dataset.y_test, len(vocabulary))
-    predicted = probabilities.argmax(axis=-1)
-    test = {"loss": bits * math.log(2), "bits_per_char": bits,
-            "accuracy": float(np.mean(predicted == dataset.y_test))}
     most_frequent = np.bincount(dataset.y_train.ravel(), minlength=len(vocabulary)).argmax()
     baselines = {"unigram": {"loss": unigram * math.log(2), "bits_per_char": unigram,
                              "accuracy": float(np.mean(dataset.y_test == most_frequent))}}
     write_samples(model, vocabulary, prompt, temperatures, sample_length, seed, run_dir / "samples.txt")
-    return Evaluation(test=test, baselines=baselines, outputs=probabilities)
+    return Evaluation(test=test, baselines=baselines, outputs=probabilities, validation=validation)

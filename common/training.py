@@ -41,13 +41,16 @@ QUICK_EPOCHS = 2
 class Evaluation:
     """Test metrics, the same metrics for each baseline, and anything else worth keeping in metrics.json.
 
-    outputs holds the model's raw test-split outputs (not saved), so a folder's own pictures need no second predict.
+    validation holds the same metrics on the validation split: what settings are chosen by (benchmarks/tune.py),
+    never the test split. outputs holds the model's raw test-split outputs (not saved), so a folder's own pictures
+    need no second predict.
     """
 
     test: dict[str, float]
     baselines: dict[str, dict[str, float]]
     details: dict = dataclasses.field(default_factory=dict)
     outputs: np.ndarray | None = None
+    validation: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 Evaluator = Callable[[keras.Model, Dataset, Path], Evaluation]
@@ -62,13 +65,17 @@ def evaluate_classification(model: keras.Model, dataset: Dataset, run_dir: Path)
 
     A label per time step (tagging: y of shape (n, time)) is scored over every step of every test sequence.
     """
-    outputs = model.predict(dataset.x_test, verbose=0)
-    y_test, y_train = dataset.y_test.reshape(-1), dataset.y_train.reshape(-1)
-    y_pred = predicted_classes(outputs.reshape(len(y_test), -1))  # (n, k) or (n * time, k) class probabilities
+    def classes(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:  # (outputs, n predicted classes)
+        outputs = model.predict(x, verbose=0)
+        return outputs, predicted_classes(outputs.reshape(n, -1))  # (n, k) or (n * time, k) class probabilities
+
+    y_test, y_train, y_val = dataset.y_test.reshape(-1), dataset.y_train.reshape(-1), dataset.y_val.reshape(-1)
+    outputs, y_pred = classes(dataset.x_test, len(y_test))
     matrix = metrics.confusion_matrix(y_test, y_pred, dataset.num_classes)
     plots.plot_confusion_matrix(matrix, dataset.class_names, run_dir / "plots" / "confusion_matrix.png")
     return Evaluation(
         test=metrics.classification_metrics(y_test, y_pred, dataset.num_classes),
+        validation=metrics.classification_metrics(y_val, classes(dataset.x_val, len(y_val))[1], dataset.num_classes),
         baselines={"majority_class": metrics.majority_class_baseline(y_train, y_test, dataset.num_classes)},
         details={"per_class": metrics.per_class_report(y_test, y_pred, dataset.class_names),
                  "confusion_matrix": matrix.tolist()},
@@ -79,10 +86,15 @@ def evaluate_classification(model: keras.Model, dataset: Dataset, run_dir: Path)
 def evaluate_regression(model: keras.Model, dataset: Dataset, run_dir: Path) -> Evaluation:
     """MAE/MSE/RMSE in the target's original units beside the predict-the-training-mean baseline."""
     to_original = original_units(dataset)
-    y_pred = to_original(model.predict(dataset.x_test, verbose=0).reshape(len(dataset.x_test), -1)[:, 0])
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        return to_original(model.predict(x, verbose=0).reshape(len(x), -1)[:, 0])
+
+    y_pred = predict(dataset.x_test)
     y_test, y_train = to_original(dataset.y_test), to_original(dataset.y_train)
     plots.plot_predictions(y_test, y_pred, run_dir / "plots" / "predictions.png")
     return Evaluation(test=metrics.regression_metrics(y_test, y_pred),
+                      validation=metrics.regression_metrics(to_original(dataset.y_val), predict(dataset.x_val)),
                       baselines={"mean": metrics.mean_baseline(y_train, y_test)})
 
 
@@ -99,12 +111,13 @@ EVALUATORS: dict[str, Evaluator] = {"classification": evaluate_classification, "
 CLASSICAL_LIMIT = 10_000  # training examples above which the classical baselines are skipped (an SVM is O(n^2))
 
 
-def classical_baselines(dataset: Dataset) -> dict[str, dict[str, float]]:
+def classical_baselines(dataset: Dataset, quick: bool = False) -> dict[str, dict[str, float]]:
     """What a practitioner would fit first, on the same split, scored like the network: logistic regression and an
     RBF support-vector machine for classes, ridge regression for a value (in the target's original units).
 
     Inputs are flattened (an image becomes its pixels). Each model's one setting (C, or ridge's alpha) is chosen on
-    the validation split, never on test. Empty when the training split holds more than CLASSICAL_LIMIT examples.
+    the validation split, never on test; with quick (a --quick run, which checks that everything works) only the
+    middle setting is fitted. Empty when the training split holds more than CLASSICAL_LIMIT examples.
     """
     from sklearn.linear_model import LogisticRegression, Ridge
     from sklearn.svm import SVC
@@ -120,6 +133,8 @@ def classical_baselines(dataset: Dataset) -> dict[str, dict[str, float]]:
         candidates = {"logistic_regression": [LogisticRegression(C=c, max_iter=2000) for c in (0.1, 1.0, 10.0)],
                       "svm": [SVC(C=c, kernel="rbf", gamma="scale") for c in (1.0, 10.0, 100.0)]}
         score = lambda model, x, y: float(np.mean(model.predict(x) == y))
+    if quick:
+        candidates = {name: models[1:2] for name, models in candidates.items()}
     baselines = {}
     for name, models in candidates.items():
         best = max((model.fit(flat[0], dataset.y_train) for model in models),
@@ -284,6 +299,7 @@ def finish_run(run_dir: Path, model: keras.Model, history: keras.callbacks.Histo
         "dataset": dataset.name,
         "task": dataset.task,
         "test": evaluation.test,
+        **({"validation": evaluation.validation} if evaluation.validation else {}),
         "baselines": evaluation.baselines,
         "params": int(model.count_params()),
         "epochs_run": len(history.history["loss"]),

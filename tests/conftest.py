@@ -84,9 +84,10 @@ def assert_scores_recomputed():
 
     check(run_dir, dataset): dataset is what the run trained on (for --quick runs, `load_dataset(...).quick_slice()`).
     - model.keras is the best epoch's model: its validation loss is the lowest in history.csv;
-    - the test metrics in metrics.json are those of that model's predictions: accuracy and macro F1 for
-      classification (every step of a tagged sequence counts), RMSE in original units for regression and forecasts
-      (a forecast goes back through the scaler and the transform, lag steps back), bits per character for text.
+    - the test metrics in metrics.json, and the validation metrics beside them, are those of that model's
+      predictions: accuracy and macro F1 for classification (every step of a tagged sequence counts), RMSE in original
+      units for regression and forecasts (a forecast goes back through the scaler and the transform, lag steps back),
+      bits per character for text.
     Returns (model, metrics.json as a dict).
     """
 
@@ -111,32 +112,40 @@ def assert_scores_recomputed():
 
         if dataset.task == "seq2seq":  # scored by decoding: attention's own tests recompute it from predictions.txt
             return model, saved
-        outputs = np.asarray(keras.ops.convert_to_numpy(model(dataset.x_test, training=False)), dtype="float64")
-        test = saved["test"]
-        if dataset.task == "classification":
-            y_true = dataset.y_test.reshape(-1)
-            outputs = outputs.reshape(len(y_true), -1)
-            y_pred = (outputs[:, 0] > 0.5).astype(int) if outputs.shape[1] == 1 else outputs.argmax(axis=1)
-            assert test["accuracy"] == pytest.approx(sk_metrics.accuracy_score(y_true, y_pred), abs=1e-9)
-            assert test["f1_macro"] == pytest.approx(sk_metrics.f1_score(
-                y_true, y_pred, labels=list(range(dataset.num_classes)), average="macro", zero_division=0), abs=1e-9)
-        elif dataset.task == "generation":
-            chosen = np.take_along_axis(outputs, dataset.y_test[..., None].astype("int64"), axis=-1)
-            assert test["bits_per_char"] == pytest.approx(-np.mean(np.log2(np.clip(chosen, 1e-12, 1))), rel=1e-5)
-        elif dataset.meta.get("forecast"):
-            meta = dataset.meta
-            indices = meta["target_indices"]["test"][:len(dataset.x_test)]
-            change = meta["target_scaler"].inverse_transform(outputs.reshape(len(indices), -1)[:, -1])
-            earlier = meta["series"][indices - meta["lag"]]
-            predicted = {"none": change, "difference": earlier + change}.get(meta["transform"], earlier * np.exp(change))
-            rmse = np.sqrt(sk_metrics.mean_squared_error(meta["series"][indices], predicted))
-            assert test["rmse"] == pytest.approx(rmse, rel=1e-5)
-        else:  # plain regression, in the target's original units
-            scaler = dataset.meta.get("target_scaler")
-            undo = (lambda v: v) if scaler is None else (lambda v: scaler.inverse_transform(v.reshape(-1, 1)).ravel())
-            rmse = np.sqrt(sk_metrics.mean_squared_error(undo(dataset.y_test.astype("float64")),
-                                                         undo(outputs.reshape(len(dataset.y_test), -1)[:, 0])))
-            assert test["rmse"] == pytest.approx(rmse, rel=1e-5)
+        # The test split, and the validation split scored the same way (metrics.json's "validation": what
+        # benchmarks/tune.py chooses settings by).
+        for key, x, y, part in (("test", dataset.x_test, dataset.y_test, "test"),
+                                ("validation", dataset.x_val, dataset.y_val, "val")):
+            outputs = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), dtype="float64")
+            scores = saved[key]
+            if dataset.task == "classification":
+                y_true = y.reshape(-1)
+                outputs = outputs.reshape(len(y_true), -1)
+                y_pred = (outputs[:, 0] > 0.5).astype(int) if outputs.shape[1] == 1 else outputs.argmax(axis=1)
+                assert scores["accuracy"] == pytest.approx(sk_metrics.accuracy_score(y_true, y_pred), abs=1e-9)
+                assert scores["f1_macro"] == pytest.approx(sk_metrics.f1_score(
+                    y_true, y_pred, labels=list(range(dataset.num_classes)), average="macro", zero_division=0),
+                    abs=1e-9)
+            elif dataset.task == "generation":
+                chosen = np.take_along_axis(outputs, y[..., None].astype("int64"), axis=-1)
+                assert scores["bits_per_char"] == pytest.approx(-np.mean(np.log2(np.clip(chosen, 1e-12, 1))),
+                                                                rel=1e-5)
+            elif dataset.meta.get("forecast"):
+                meta = dataset.meta
+                indices = meta["target_indices"][part][:len(x)]
+                change = meta["target_scaler"].inverse_transform(outputs.reshape(len(indices), -1)[:, -1])
+                earlier = meta["series"][indices - meta["lag"]]
+                predicted = {"none": change, "difference": earlier + change}.get(meta["transform"],
+                                                                                 earlier * np.exp(change))
+                rmse = np.sqrt(sk_metrics.mean_squared_error(meta["series"][indices], predicted))
+                assert scores["rmse"] == pytest.approx(rmse, rel=1e-5)
+            else:  # plain regression, in the target's original units
+                scaler = dataset.meta.get("target_scaler")
+                undo = (lambda v: v) if scaler is None else \
+                    (lambda v: scaler.inverse_transform(v.reshape(-1, 1)).ravel())
+                rmse = np.sqrt(sk_metrics.mean_squared_error(undo(y.astype("float64")),
+                                                             undo(outputs.reshape(len(y), -1)[:, 0])))
+                assert scores["rmse"] == pytest.approx(rmse, rel=1e-5)
         return model, saved
 
     return check

@@ -57,8 +57,10 @@ def test_airline_scores_and_baselines_in_passengers(tmp_path):
     dataset = data.load_airline()
     evaluation = evaluate_forecast(Oracle(dataset), dataset, tmp_path)
     assert evaluation.test["rmse"] == pytest.approx(0.0, abs=1e-3)
+    assert evaluation.validation["rmse"] == pytest.approx(0.0, abs=1e-3)  # scored in passengers, like test
     series, indices = dataset.meta["series"], dataset.meta["target_indices"]
     truth = series[indices["test"]]
+    assert len(indices["val"]) == 14 and dataset.meta["dates"][indices["val"][0]] == "1955-11"
     assert len(truth) == 48 and dataset.meta["dates"][indices["test"][0]] == "1957-01"
     rmse = lambda guess: float(np.sqrt(np.mean((truth - guess) ** 2)))
     # The mean baseline predicts the mean of the training months: an honest forecaster cannot know the test months'.

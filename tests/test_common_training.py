@@ -104,6 +104,10 @@ def test_run_folder_contents_and_learning(tmp_path):
     assert "Total params" in (run_dir / "summary.txt").read_text()
     model = keras.saving.load_model(run_dir / "model.keras")  # safe mode is Keras' default
     assert model.predict(dataset.x_test, verbose=0).shape == (20, 3)
+    # The validation split scored like the test split: what benchmarks/tune.py chooses settings by.
+    assert set(saved["validation"]) == set(saved["test"])
+    assert saved["validation"]["accuracy"] == pytest.approx(
+        np.mean(model.predict(dataset.x_val, verbose=0).argmax(axis=1) == dataset.y_val))
     assert result["summary"].startswith("test_accuracy=") and result["summary"].endswith(f"run_dir={run_dir}")
 
 
@@ -276,6 +280,9 @@ def test_classical_baselines_choose_their_setting_on_validation_and_score_test()
     fitted = {c: SVC(C=c, gamma="scale").fit(dataset.x_train, dataset.y_train) for c in (1.0, 10.0, 100.0)}
     best = max(fitted, key=lambda c: fitted[c].score(dataset.x_val, dataset.y_val))
     assert baselines["svm"]["accuracy"] == pytest.approx(fitted[best].score(dataset.x_test, dataset.y_test))
+    # A --quick run fits the middle setting only (C=10 for the SVM).
+    quick = training.classical_baselines(dataset, quick=True)
+    assert quick["svm"]["accuracy"] == pytest.approx(fitted[10.0].score(dataset.x_test, dataset.y_test))
 
 
 def test_ridge_baseline_is_scored_in_the_original_units_and_large_sets_are_skipped():
