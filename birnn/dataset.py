@@ -34,7 +34,7 @@ def make_tagging_task(num_samples: int, sequence_length: int, seed: int = SPLIT_
     return values[..., None].astype("float32"), above_previous + above_next
 
 
-def load_tagging(sequence_length: int = 50, num_samples: int = 10000) -> Dataset:
+def load_tagging(sequence_length: int = 20, num_samples: int = 5000) -> Dataset:
     if num_samples < 100:
         raise ValueError(f"--num-samples must be at least 100 (got {num_samples})")
     x, y = make_tagging_task(num_samples, sequence_length)

@@ -41,8 +41,9 @@ class CnnConfig(TrainConfig):
     strides: int = option(1, "stride of the first convolution (of each block, for deep)")
     pooling: str = option("max", "pooling after convolution blocks", choices=("max", "average"))
     batchnorm: bool = option(False, "batch normalization in basic and alexnet (deep and resnet always use it)")
-    dropout: float = option(-1.0, "dropout rate before the output; -1 means the architecture's default "
-                                  "(0.5 for alexnet, none for the others)")
+    dropout: float = option(-1.0, "dropout rate in the classifier part (deep: after Flatten; basic and alexnet: "
+                                  "after each dense layer; resnet: after the global pooling); -1 means the "
+                                  "architecture's default (0.5 for alexnet, none for the others)")
     augment: bool = option(True, "random rotations, shifts and zooms (and flips where they make sense) in training")
     image_dir: str = option("", "folder of images with one sub-folder per class, instead of --dataset")
     image_size: int = option(64, "height and width that --image-dir images are resized to")

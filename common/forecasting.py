@@ -25,7 +25,7 @@ from common.datasets import SPLIT_SEED, Dataset
 SERIES = ("sine", "airline", "stock")
 TRANSFORMS = ("none", "difference", "log-difference", "seasonal-log-difference")
 # Each series' own window and transform: what --window and --transform mean when they are left out.
-DEFAULT_WINDOW = {"sine": 20, "airline": 3, "stock": 30}
+DEFAULT_WINDOW = {"sine": 20, "airline": 12, "stock": 30}
 DEFAULT_TRANSFORM = {"sine": "none", "airline": "seasonal-log-difference", "stock": "log-difference"}
 AIRLINE_FILE = REPO_ROOT / "data" / "airline_passengers.csv"
 
@@ -330,7 +330,7 @@ def plot_forecast(series: np.ndarray, predictions: dict[str, tuple[np.ndarray, n
     axis.plot(np.arange(len(series)), series, color="black", linewidth=1.2, label="truth")
     for label, (indices, values) in predictions.items():
         axis.plot(indices, values, linewidth=1.2, alpha=0.85, label=f"prediction ({label})")
-    axis.axvline(test_start - 0.5, color="gray", linestyle="--", label="train | test")
+    axis.axvline(test_start - 0.5, color="gray", linestyle="--", label="test begins")
     if dates is not None:
         ticks = np.linspace(0, len(series) - 1, 8).round().astype(int)
         axis.set_xticks(ticks, [dates[i] for i in ticks], rotation=30)

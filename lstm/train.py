@@ -23,8 +23,9 @@ from lstm.dataset import DATASETS, load_dataset
 @dataclasses.dataclass
 class LstmConfig(SequenceConfig):
     # Shared fields keep their meaning here and change only their default.
-    # Defaults chosen on airline among about twenty settings (three seeds each) by test RMSE, which makes the
-    # default's test figure a little optimistic (see README). Other data sets want other sizes: the README lists them.
+    # Defaults chosen on airline by validation RMSE, never test: `python -m benchmarks.tune lstm` ranks ten settings
+    # over three tuning seeds (benchmarks/tune_lstm.md; it chose airline's window of 12 months, common/forecasting.py).
+    # Other data sets want other sizes: the README lists them.
     dataset: str = option("airline", "dataset", choices=tuple(DATASETS))
     epochs: int = option(300, "maximum number of passes over the training data (early stopping may end sooner)")
     batch_size: int = option(8, "examples per gradient step")

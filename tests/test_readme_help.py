@@ -18,8 +18,8 @@ READMES = sorted(REPO_ROOT.glob("*/README.md")) + [REPO_ROOT / "README.md"]
 COMMAND = re.compile(r"^\$ python -m ([\w.]+) --help\b(.*)$")
 SCRIPTS = ("ann.train", "cnn.train", "rnn.train", "lstm.train", "gru.train", "deep_rnn.train", "deep_rnn.compare",
            "birnn.train", "attention.train", "attention.compare", "attention.translate", "benchmarks.run",
-           "common.export", "ann.scratch", "cnn.scratch", "rnn.scratch", "lstm.scratch", "gru.scratch", "birnn.scratch",
-           "attention.scratch")
+           "benchmarks.tune", "common.export", "ann.scratch", "cnn.scratch", "rnn.scratch", "lstm.scratch",
+           "gru.scratch", "birnn.scratch", "attention.scratch")
 
 
 def help_blocks() -> list[tuple[str, str, list[str], str]]:
