@@ -99,9 +99,10 @@ BENCHMARKS: dict[str, list[Row]] = {
     "gru": [
         Row("gru.train", (), "bits_per_char", target=2.2, higher_is_better=False, seeds=TEN_SEEDS),
         Row("gru.train", ("--layers", "2", "--units", "128"), "bits_per_char", higher_is_better=False, seeds=(0,)),
+        # The LSTM default's settings (no dropout), for the GRU against the LSTM on airline.
         Row("gru.train", ("--dataset", "airline", "--units", "16", "--batch-size", "8", "--epochs", "300",
-                          "--patience", "30", "--learning-rate", "0.001"), "rmse", higher_is_better=False,
-            baseline="sarima"),
+                          "--patience", "30", "--learning-rate", "0.001", "--dropout", "0"), "rmse",
+            higher_is_better=False, baseline="sarima"),
     ],
     "deep_rnn": [
         Row("deep_rnn.train", (), "accuracy", target=0.97, seeds=TEN_SEEDS),

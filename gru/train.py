@@ -1,9 +1,10 @@
 """Train a gated recurrent unit network (GRU), one layer or a stack of them (--layers), and save a run folder.
 
-    python -m gru.train                        # characters of Python's help texts, about two minutes on 2 CPU cores
+    python -m gru.train                        # characters of Python's help texts, about three minutes on 2 CPU cores
     python -m gru.train --layers 2 --units 128 # a deep GRU: two stacked layers
     python -m gru.train --corpus shakespeare --prompt "ROMEO:"            # downloaded once, then cached
-    python -m gru.train --dataset airline --units 16 --batch-size 8 --epochs 300 --patience 30 --learning-rate 0.001
+    python -m gru.train --dataset airline --units 16 --batch-size 8 --epochs 300 --patience 30 \\
+        --learning-rate 0.001 --dropout 0      # forecasting wants smaller sizes and no dropout
     python -m gru.train --quick                # a few seconds, to check that everything works
 """
 
@@ -23,12 +24,13 @@ from gru.dataset import DATASETS, load_dataset
 @dataclasses.dataclass
 class GruConfig(SequenceConfig):
     # Shared fields keep their meaning here and change only their default.
-    # Defaults for python-docs: six epochs of a 256-unit GRU at a high learning rate reach about 1.9 bits per
-    # character in under two minutes on 2 CPU cores; validation loss stops improving after about five.
+    # Defaults for python-docs: six epochs of a 256-unit GRU at a high learning rate, with dropout 0.2, the setting
+    # `python -m benchmarks.tune gru` ranked first of five by validation bits per character (benchmarks/tune_gru.md).
     dataset: str = option("text", "dataset", choices=tuple(DATASETS))
     epochs: int = option(6, "maximum number of passes over the training data (early stopping may end sooner)")
     learning_rate: float = option(0.005, "optimizer step size")
     units: int = option(256, "hidden units of each recurrent layer")
+    dropout: float = option(0.2, "dropout between recurrent layers and before the output (0 turns it off)")
 
 
 def main(argv: list[str] | None = None) -> dict:
