@@ -174,12 +174,19 @@ STUDIES: dict[str, Study] = {
 }
 
 
+def run_quietly(module: str, args: tuple[str, ...], seed: int, quick: bool, output_dir: str | None) -> dict:
+    """`python -m <module> <args> --seed S [--quick] [--output-dir D]` run in this process through its main(), its
+    printed lines swallowed (the table is the output; each run's own lines are not); returns what main() returns."""
+    argv = [*args, "--seed", str(seed)] + (["--quick"] if quick else []) + \
+        (["--output-dir", output_dir] if output_dir else [])
+    main = importlib.import_module(module).main
+    with contextlib.redirect_stdout(io.StringIO()):
+        return main(argv)
+
+
 def run_study(study: Study, seed: int, quick: bool, output_dir: str) -> dict:
     """One seed of a study: {"cells": {model: {column: value}}, "baseline", "count", "params", "seconds"}."""
-    argv = [*study.args, "--seed", str(seed), "--output-dir", output_dir] + (["--quick"] if quick else [])
-    main = importlib.import_module(study.module).main
-    with contextlib.redirect_stdout(io.StringIO()):
-        result = main(argv)
+    result = run_quietly(study.module, study.args, seed, quick, output_dir)
     cells, baseline, count, params, seconds = {}, {}, {}, {}, {}
     for row in result["rows"]:
         model, column = row["model"], study.column_label.format(row[study.column])
@@ -222,12 +229,7 @@ def study_table(runs: list[dict]) -> str:
 
 def run_once(row: Row, seed: int, quick: bool, output_dir: str) -> dict:
     """Run the row's main() with this seed; returns {"value", "baseline", "train_seconds", "params"}."""
-    argv = [*row.args, "--seed", str(seed)] + (["--quick"] if quick else [])
-    if row.writes_run_folder:
-        argv += ["--output-dir", output_dir]
-    main = importlib.import_module(row.module).main
-    with contextlib.redirect_stdout(io.StringIO()):  # the table is the output; each run's own lines are not
-        result = main(argv)
+    result = run_quietly(row.module, row.args, seed, quick, output_dir if row.writes_run_folder else None)
     # A train script returns {"test": {metric: ...}}; a scratch script test_<metric>, or a key the row names whole.
     if "test" in result:
         value = result["test"][row.metric]

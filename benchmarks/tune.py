@@ -12,11 +12,8 @@ change has to beat the default to replace it. The table holds no test figure: th
 """
 
 import argparse
-import contextlib
 import dataclasses
 import datetime
-import importlib
-import io
 import statistics
 import sys
 import tempfile
@@ -25,7 +22,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python benchmarks/tune.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.run import machine_description
+from benchmarks.run import machine_description, run_quietly
 from common.config import REPO_ROOT, OneLineParser, fail, quiet_tensorflow
 
 TUNING_SEEDS = (100, 101, 102)
@@ -98,10 +95,7 @@ SEARCHES: dict[str, Search] = {
 def validation_score(module: str, flags: tuple[str, ...], seed: int, metric: str, quick: bool,
                      output_dir: str) -> dict:
     """Train once; {"value": validation metric, "epochs", "seconds", "params"} from the run's result."""
-    argv = [*flags, "--seed", str(seed), "--output-dir", output_dir] + (["--quick"] if quick else [])
-    main = importlib.import_module(module).main
-    with contextlib.redirect_stdout(io.StringIO()):
-        result = main(argv)
+    result = run_quietly(module, flags, seed, quick, output_dir)
     return {"value": result["validation"][metric], "epochs": result["epochs_run"],
             "seconds": result["train_seconds"], "params": result["params"]}
 
