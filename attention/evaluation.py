@@ -1,4 +1,5 @@
-"""How a sequence-to-sequence model is scored on the test split: it decodes on its own, and is compared word for word.
+"""How a sequence-to-sequence model is scored on the test split (and the validation split): it decodes on its own, and
+is compared word for word.
 
     evaluation = seq2seq_evaluator(beam_width=1, num_heatmaps=4)(model, dataset, run_dir)   # after model.fit
 
@@ -123,11 +124,18 @@ def seq2seq_evaluator(beam_width: int = 1, num_heatmaps: int = 4, batch_size: in
         meta = dataset.meta
         source_vocabulary, target_vocabulary, mode = meta["source_vocabulary"], meta["target_vocabulary"], meta["tokens"]
         max_length = dataset.y_test.shape[1] - 1  # every target token and <end>
-        parts = [decode(model, dataset.x_test[i:i + batch_size], max_length, beam_width)
-                 for i in range(0, len(dataset.x_test), batch_size)]
-        ids = np.concatenate([part[0] for part in parts])
-        weights = np.concatenate([part[1] for part in parts])
+
+        def decode_split(sources: np.ndarray):
+            parts = [decode(model, sources[i:i + batch_size], max_length, beam_width)
+                     for i in range(0, len(sources), batch_size)]
+            return np.concatenate([part[0] for part in parts]), np.concatenate([part[1] for part in parts])
+
+        ids, weights = decode_split(dataset.x_test)
         outputs = [output_tokens(row, target_vocabulary) for row in ids]
+        # The validation split is decoded the same way: its scores are the ones a setting may be chosen by.
+        validation_ids, _ = decode_split(dataset.x_val)
+        validation = score_outputs([output_tokens(row, target_vocabulary) for row in validation_ids],
+                                   [target_vocabulary.decode(row) for row in dataset.y_val])
         targets = [target_vocabulary.decode(row) for row in dataset.y_test]
         sources = [source_vocabulary.decode(row) for row in dataset.x_test]
         train_targets = [target_vocabulary.decode(row) for row in dataset.y_train]
@@ -146,6 +154,7 @@ def seq2seq_evaluator(beam_width: int = 1, num_heatmaps: int = 4, batch_size: in
                          title=f"output {join(outputs[i], mode)!r}, target {join(targets[i], mode)!r}")
         return Evaluation(
             test=score_outputs(outputs, targets),
+            validation=validation,
             baselines={"positional_majority": score_outputs([guess] * len(targets), targets)},
             details={"decoding": "greedy" if beam_width == 1 else f"beam search, width {beam_width}",
                      "by_source_length": by_source_length(sources, outputs, targets),

@@ -9,6 +9,8 @@ import pytest
 
 from attention import compare
 from attention.dataset import load_dataset
+from attention.evaluation import output_tokens
+from attention.model import greedy_decode
 from attention.train import AttentionConfig, main
 from common.datasets import SPLIT_SEED
 
@@ -32,8 +34,8 @@ def check_run(result, out, attention, test_pairs, tokens="char", decoding="greed
     run_dir = Path(result["run_dir"])
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["task"] == "seq2seq" and metrics["decoding"] == decoding
-    assert set(metrics["test"]) == {"exact_match", "token_accuracy"}
-    assert all(0.0 <= value <= 1.0 for value in metrics["test"].values())
+    assert set(metrics["test"]) == set(metrics["validation"]) == {"exact_match", "token_accuracy"}
+    assert all(0.0 <= value <= 1.0 for value in [*metrics["test"].values(), *metrics["validation"].values()])
     baseline = metrics["baselines"]["positional_majority"]
     assert set(baseline) == {"exact_match", "token_accuracy"} and all(0.0 <= v <= 1.0 for v in baseline.values())
     assert sum(row["count"] for row in metrics["by_source_length"]) == test_pairs
@@ -63,7 +65,16 @@ def check_run(result, out, attention, test_pairs, tokens="char", decoding="greed
 def test_quick_default_run_is_bahdanau_on_dates(tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--quick", "--output-dir", str(tmp_path)])
     run_dir = check_run(result, out, "bahdanau", test_pairs=128)
-    assert_scores_recomputed(run_dir, load_dataset(AttentionConfig()).quick_slice())  # the best epoch's model was saved
+    dataset = load_dataset(AttentionConfig()).quick_slice()
+    model, saved = assert_scores_recomputed(run_dir, dataset)  # the best epoch's model was saved
+    # The validation split is scored like the test split: decoded greedily by that model, recounted here by hand.
+    ids, _ = greedy_decode(model, dataset.x_val, dataset.y_val.shape[1] - 1)
+    target_vocabulary = dataset.meta["target_vocabulary"]
+    outputs = ["".join(output_tokens(row, target_vocabulary)) for row in ids]
+    targets = ["".join(target_vocabulary.decode(row)) for row in dataset.y_val]
+    rows = [(None, target, output, None) for target, output in zip(targets, outputs)]
+    assert saved["validation"]["exact_match"] == pytest.approx(np.mean([o == t for o, t in zip(outputs, targets)]))
+    assert saved["validation"]["token_accuracy"] == pytest.approx(token_accuracy_by_hand(rows, "char"))
     assert run_dir.parent == tmp_path / "attention" / "bahdanau" and run_dir.name.startswith("dates-")
     vocabulary = json.loads((run_dir / "vocabulary.json").read_text())
     assert set("0123456789-") <= set(vocabulary["target"])
