@@ -126,6 +126,18 @@ BENCHMARKS: dict[str, list[Row]] = {
         Row("attention.train", ("--attention", "luong-concat"), "exact_match", seeds=(0,)),
         Row("attention.train", ("--beam-width", "4"), "exact_match", seeds=(0,)),
     ],
+    "autoencoder": [
+        # Target: a test mse below PCA's with as many components as the code (32), on the same split.
+        Row("autoencoder.train", (), "mse", higher_is_better=False, baseline="pca", target_ratio=1.0),
+        Row("autoencoder.train", ("--arch", "dense"), "mse", higher_is_better=False, baseline="pca"),
+        # Target: 6 dB of PSNR above the noisy input's, that is an mse at most 10 ** -0.6 = 0.251 times its mse.
+        Row("autoencoder.train", ("--arch", "denoising"), "mse", higher_is_better=False, baseline="noisy_input",
+            target_ratio=0.251),
+        Row("autoencoder.train", ("--arch", "vae"), "mse", higher_is_better=False, baseline="pca"),
+        Row("autoencoder.train", ("--task", "anomaly"), "roc_auc", baseline="pca"),  # beside PCA, no target
+        Row("autoencoder.scratch", (), "max_angle_degrees", target=1.0, higher_is_better=False,
+            writes_run_folder=False),
+    ],
     # The root README's Classic exercises whose data is embedded (the others download, or need your own images).
     "classics": [
         # Logistic regression in NumPy, learning rate 0.1, batch 100, 20 epochs (ann/scratch.py's own settings).

@@ -13,13 +13,16 @@ import pytest
 
 from common.config import REPO_ROOT
 
-FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention")
+FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder")
 SECTIONS = ["The idea", "The picture", "The equations", "Run it", "What to expect", "Try next", "Going further",
             "Files"]
 MEASURED_SECTIONS = {"What to expect", "Going further"}
 # Studies whose tables still wait for their benchmark file (python -m benchmarks.run attention_compare, then
 # attention_feeding: about an hour on 2 CPU cores). Every other measured table is checked.
 NOT_YET_IN_BENCHMARKS = {"attention": {"The comparison: attention against input length", "Three seeds"}}
+# Folders whose benchmark rows are written but not yet run (python -m benchmarks.run autoencoder: about 45 minutes on
+# 2 CPU cores): their READMEs may quote no measured table yet, and must say which command will measure them.
+AWAITING_BENCHMARK = {"autoencoder"}
 # A decimal (12.5, 0.9833) or an integer written with thousands separators (1,169); not inside a word or a version.
 NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?![\d.])|\d+\.\d+(?![\d.]))")
 
@@ -89,6 +92,11 @@ def test_measured_tables_quote_the_benchmarks(folder):
             numbers = table_numbers(lines, NOT_YET_IN_BENCHMARKS.get(folder, set()))
             checked += len(numbers)
             unsourced += [number for number in numbers if not has_source(number, values)]
+    if folder in AWAITING_BENCHMARK:
+        from benchmarks.run import BENCHMARKS
+        assert checked == 0 and folder in BENCHMARKS, f"{folder} is measured: take it out of AWAITING_BENCHMARK"
+        assert f"python -m benchmarks.run {folder}" in text
+        return
     assert checked > 0, f"{folder}/README.md has no measured table"
     assert unsourced == [], f"{folder}/README.md quotes numbers no benchmarks/ table holds: {unsourced}"
 
