@@ -374,9 +374,6 @@ class ScratchConfig:
         require(self.epochs >= 1, f"--epochs must be at least 1 (got {self.epochs})")
         require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def main(argv: Sequence[str] | None = None) -> dict:
     """Parse flags, train logistic regression and the MLP, check gradients; return the summary line's values."""

@@ -91,9 +91,6 @@ class ScratchConfig:
         require(1 <= self.units <= 1024, f"--units must be between 1 and 1024 (got {self.units})")
         require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def main(argv: Sequence[str] | None = None) -> dict:
     """Score one random query against random encoder states with every mechanism; padding gets weight 0."""

@@ -122,21 +122,21 @@ def evaluate_anomaly(model: keras.Model, dataset: Dataset, run_dir: Path, code_s
     val_is_anomaly = np.arange(len(x_val)) >= len(dataset.x_val)
     test_is_anomaly = dataset.y_test == digit
 
-    def scores(images: np.ndarray) -> dict[str, np.ndarray]:  # anomaly score per image, for the model and baselines
-        return {"autoencoder": per_image_error(images, reconstruct(model, images)),
-                "pca": per_image_error(images, pca_reconstruct(pca, images)),
-                "mean_image": per_image_error(images, np.broadcast_to(mean_image, images.shape))}
-
-    test_scores = scores(dataset.x_test)
+    # The anomaly score of each test image, for the model and the baselines; the reconstructions are kept for the
+    # picture below.
+    test_reconstructions = reconstruct(model, dataset.x_test)
+    test_pca_reconstructions = pca_reconstruct(pca, dataset.x_test)
+    test_scores = {"autoencoder": per_image_error(dataset.x_test, test_reconstructions),
+                   "pca": per_image_error(dataset.x_test, test_pca_reconstructions),
+                   "mean_image": per_image_error(dataset.x_test, np.broadcast_to(mean_image, dataset.x_test.shape))}
     visualize.plot_roc_curves(test_is_anomaly, test_scores, digit, run_dir / "plots" / "roc_curve.png")
     visualize.plot_score_histograms(test_is_anomaly, test_scores["autoencoder"], digit,
                                     run_dir / "plots" / "anomaly_scores.png")
     # The first test images with their reconstructions: the held-out digit should come back as some other digit.
     shown = np.concatenate([np.flatnonzero(test_is_anomaly)[:NUM_SHOWN // 2],
                             np.flatnonzero(~test_is_anomaly)[:NUM_SHOWN - NUM_SHOWN // 2]])
-    visualize.plot_reconstructions({"input": dataset.x_test[shown],
-                                    "autoencoder": reconstruct(model, dataset.x_test[shown]),
-                                    f"PCA-{code_size}": pca_reconstruct(pca, dataset.x_test[shown])},
+    visualize.plot_reconstructions({"input": dataset.x_test[shown], "autoencoder": test_reconstructions[shown],
+                                    f"PCA-{code_size}": test_pca_reconstructions[shown]},
                                    run_dir / "plots" / "reconstructions.png")
     normal_error = float(test_scores["autoencoder"][~test_is_anomaly].mean())
     anomaly_error = float(test_scores["autoencoder"][test_is_anomaly].mean())

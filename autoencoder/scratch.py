@@ -189,9 +189,6 @@ class ScratchConfig:
         require(self.steps >= 1, f"--steps must be at least 1 (got {self.steps})")
         require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def main(argv: Sequence[str] | None = None) -> dict:
     """Train the linear autoencoder, compare its subspace and its test error with PCA's; return the summary values."""

@@ -6,9 +6,9 @@
 
 Each row runs a script's `main([...])` in this process, once per seed, and records the test metric's mean, spread
 (standard deviation over seeds), worst seed, train seconds and parameters. A default chosen on the validation split
-by `python -m benchmarks.tune FOLDER` (tuning seeds 100-102; so far ann, lstm and gru) runs the ten seeds 0-9, which
-the choice never saw; other rows run --seeds (three by default), slow comparison rows one. The exit status is 1 when
-a full run misses a target. A folder adds its rows to BENCHMARKS as it lands.
+by `python -m benchmarks.tune FOLDER` (tuning seeds 100-102: ann, cnn, lstm, gru, deep_rnn) runs the ten seeds 0-9,
+which the choice never saw; other rows run --seeds (three by default), slow comparison rows one. The exit status is
+1 when a full run misses a target. A folder adds its rows to BENCHMARKS as it lands.
 """
 
 import argparse

@@ -243,9 +243,6 @@ class ScratchConfig:
         require(1 <= self.pool_size <= conv_size, f"--pool-size must be between 1 and {conv_size}, the size of the "
                 f"convolution's output with --stride {self.stride} --padding {self.padding} (got {self.pool_size})")
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def check_against_formulas(output: np.ndarray, n: int, kernel: int, stride: int, padding: str) -> tuple[bool, str]:
     """Whether output's height and width (from an n x n input) equal both output_size and the textbook formula,

@@ -96,9 +96,6 @@ class CellConfig:
                 f"--sequence-length must be between 1 and 10000 (got {self.sequence_length})")
         require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def make_run_dir(output_dir: str | Path, arch: str, dataset_name: str) -> Path:
     """A new folder output_dir/arch/<dataset>-<timestamp>[-n]; an existing folder is never reused.
@@ -276,7 +273,8 @@ def setup_logging(verbose: bool) -> None:
                         handlers=[StdoutHandler()], force=True)
 
 
-def format_config(config: TrainConfig) -> str:
-    """The resolved config as `flag = value` lines, the first thing a run prints."""
-    rows = [f"  {flag_name(name):<18} {value}" for name, value in config.to_dict().items()]
+def format_config(config) -> str:
+    """The resolved config (any config dataclass: a TrainConfig, or a scratch script's own) as `flag value` lines,
+    the first thing a run prints."""
+    rows = [f"  {flag_name(name):<18} {value}" for name, value in dataclasses.asdict(config).items()]
     return "config:\n" + "\n".join(rows)

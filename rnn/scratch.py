@@ -270,9 +270,6 @@ class ScratchConfig:
         output = Path(self.output_dir)
         require(not output.exists() or output.is_dir(), f"--output-dir {output} exists and is not a folder")
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def main(argv: Sequence[str] | None = None) -> dict:
     """Parse flags, check BPTT numerically, compare truncation, measure and plot the gradient norms; return them."""
