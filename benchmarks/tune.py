@@ -6,8 +6,10 @@
 A search is a list of candidates, each a few flags added to the folder's train script (the first, no flags, is the
 default as it stands). Every candidate trains once per tuning seed (100, 101, 102: none of them among the seeds 0-9
 the benchmark reports) and is scored by the validation split's metric, which each run writes into metrics.json under
-"validation". The candidates are ranked by the mean over the tuning seeds; a tie keeps the earlier candidate, so a
-change has to beat the default to replace it. The table holds no test figure: the test split is read once, by
+"validation". A search over a short time series scores each run on several validation blocks instead of one
+(rolling-origin validation: --validation-shift moves the block earlier, and training ends before it), and a seed's
+score is the mean over the blocks. The candidates are ranked by the mean over the tuning seeds; a tie keeps the earlier
+candidate, so a change has to beat the default to replace it. The table holds no test figure: the test split is read once, by
 `python -m benchmarks.run FOLDER`, after the choice is made.
 """
 
@@ -38,6 +40,7 @@ class Search:
     higher_is_better: bool = True
     seeds: tuple[int, ...] = TUNING_SEEDS
     note: str = ""
+    folds: tuple[tuple[str, ...], ...] = ((),)  # flags of each validation block; a seed's score is their mean
 
 
 SEARCHES: dict[str, Search] = {
@@ -53,7 +56,8 @@ SEARCHES: dict[str, Search] = {
         ("--batch-size", "32"),
         ("--learning-rate", "0.0005"),
     )),
-    # airline: the 14 validation months (1955-1957) are few, so the means over three seeds are what count here
+    # airline: 14 validation months are few, so each setting is scored on three blocks of them, ending 1956-12 (the
+    # validation part as it stands), 1955-12 and 1954-12, each forecast by a model trained on the months before it
     "lstm": Search("lstm.train", "rmse", (
         (),
         ("--units", "8"),
@@ -65,7 +69,8 @@ SEARCHES: dict[str, Search] = {
         ("--learning-rate", "0.003"),
         ("--learning-rate", "0.0003"),
         ("--batch-size", "16"),
-    ), higher_is_better=False),
+    ), higher_is_better=False, folds=((), ("--validation-shift", "12"), ("--validation-shift", "24")),
+        note="validation blocks of 14 months ending 1956-12, 1955-12 and 1954-12 (--validation-shift 0, 12, 24)"),
     # python-docs text, about 2.5 minutes a run: one tuning seed only
     "gru": Search("gru.train", "bits_per_char", (
         (),
@@ -92,12 +97,15 @@ SEARCHES: dict[str, Search] = {
 }
 
 
-def validation_score(module: str, flags: tuple[str, ...], seed: int, metric: str, quick: bool,
-                     output_dir: str) -> dict:
-    """Train once; {"value": validation metric, "epochs", "seconds", "params"} from the run's result."""
-    result = run_quietly(module, flags, seed, quick, output_dir)
-    return {"value": result["validation"][metric], "epochs": result["epochs_run"],
-            "seconds": result["train_seconds"], "params": result["params"]}
+def validation_score(search: Search, flags: tuple[str, ...], seed: int, quick: bool, output_dir: str) -> dict:
+    """Train once per validation block; {"value": mean validation metric, "blocks": each block's, "epochs",
+    "seconds", "params"}, epochs and seconds averaged over the blocks."""
+    results = [run_quietly(search.module, flags + fold, seed, quick, output_dir) for fold in search.folds]
+    blocks = [result["validation"][search.metric] for result in results]
+    return {"value": statistics.mean(blocks), "blocks": blocks,
+            "epochs": statistics.mean(result["epochs_run"] for result in results),
+            "seconds": statistics.mean(result["train_seconds"] for result in results),
+            "params": results[0]["params"]}
 
 
 def rank(search: Search, scores: dict[tuple[str, ...], list[dict]]) -> list[tuple[str, ...]]:
@@ -107,11 +115,16 @@ def rank(search: Search, scores: dict[tuple[str, ...], list[dict]]) -> list[tupl
 
 
 def table(search: Search, scores: dict[tuple[str, ...], list[dict]], order: list[tuple[str, ...]]) -> str:
-    lines = [f"| rank | flags added | validation {search.metric} (mean) | per seed | epochs run (mean) | "
-             f"train s (mean) | params |", "|" + "---|" * 7]
+    blocks = len(search.folds) > 1
+    lines = [f"| rank | flags added | validation {search.metric} (mean) | per seed | "
+             + ("per validation block (mean over seeds) | " if blocks else "")
+             + "epochs run (mean) | train s (mean) | params |", "|" + "---|" * (8 if blocks else 7)]
     for place, flags in enumerate(order, start=1):
         runs = scores[flags]
         values = ", ".join(f"{run['value']:.4f}" for run in runs)
+        if blocks:
+            values += " | " + ", ".join(f"{statistics.mean(run['blocks'][block] for run in runs):.4f}"
+                                        for block in range(len(search.folds)))
         shown = f"`{' '.join(flags)}`" if flags else "(the default as it stood)"
         lines.append(f"| {place}{' chosen' if place == 1 else ''} | {shown} | "
                      f"{statistics.mean(run['value'] for run in runs):.4f} | {values} | "
@@ -140,7 +153,7 @@ def main(argv: list[str] | None = None) -> dict:
     scores = {}
     with tempfile.TemporaryDirectory(prefix="tune-") as run_folders:
         for flags in search.candidates:
-            scores[flags] = [validation_score(search.module, flags, seed, search.metric, args.quick, run_folders)
+            scores[flags] = [validation_score(search, flags, seed, args.quick, run_folders)
                              for seed in search.seeds]
             print(f"{' '.join(flags) or '(default)'}: validation {search.metric} "
                   f"{statistics.mean(s['value'] for s in scores[flags]):.4f}", flush=True)

@@ -65,26 +65,39 @@ def make_windows(values: np.ndarray, window: int, many_to_many: bool = False,
 
 @dataclasses.dataclass(frozen=True)
 class TimeSplit:
-    """Where the validation and test parts of a series begin: train is [0, val_start), test is [test_start, n)."""
+    """Where the parts of a series lie: train is [0, val_start), validation [val_start, val_stop), test
+    [test_start, length). val_stop is test_start unless the validation part was moved earlier (validation_shift)."""
 
     val_start: int
     test_start: int
     length: int
+    val_stop: int | None = None
 
     def targets(self, part: str, first: int) -> np.ndarray:
         """Indices of the targets in part ("train", "val" or "test"), starting no earlier than `first`."""
-        start, stop = {"train": (0, self.val_start), "val": (self.val_start, self.test_start),
+        val_stop = self.test_start if self.val_stop is None else self.val_stop
+        start, stop = {"train": (0, self.val_start), "val": (self.val_start, val_stop),
                        "test": (self.test_start, self.length)}[part]
         return np.arange(max(start, first), stop)
 
 
-def split_in_time(length: int, test_fraction: float, val_fraction: float = 0.15) -> TimeSplit:
-    """The last test_fraction of the series is test; the last val_fraction of what remains is validation."""
+def split_in_time(length: int, test_fraction: float, val_fraction: float = 0.15,
+                  validation_shift: int = 0) -> TimeSplit:
+    """The last test_fraction of the series is test; the last val_fraction of what remains is validation.
+
+    validation_shift > 0 moves the validation part that many steps earlier and ends training before it; the test part
+    stays where it is, and the steps between validation and test are used by neither. Scoring one setting with
+    several shifts is rolling-origin validation: each validation block is forecast by a model trained only on what
+    came before it, as the test block is, so a choice rests on several stretches of time instead of one.
+    """
     if not 0 < test_fraction < 1:
         raise ValueError(f"test fraction must be between 0 and 1 (got {test_fraction})")
     test_start = int(round(length * (1 - test_fraction)))
     val_start = test_start - max(1, int(round(test_start * val_fraction)))
-    return TimeSplit(val_start, test_start, length)
+    if not 0 <= validation_shift < val_start:
+        raise ValueError(f"--validation-shift must be at least 0 and below {val_start}, the length of the training "
+                         f"part (got {validation_shift})")
+    return TimeSplit(val_start - validation_shift, test_start, length, test_start - validation_shift)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -155,15 +168,17 @@ class Standardizer:
 
 def forecasting_dataset(name: str, series: np.ndarray, window: int, test_fraction: float, transform: str,
                         many_to_many: bool, source: str, season: int | None = None, clean: np.ndarray | None = None,
-                        dates: list[str] | None = None, time_unit: str = "time step", unit: str = "value") -> Dataset:
+                        dates: list[str] | None = None, time_unit: str = "time step", unit: str = "value",
+                        validation_shift: int = 0) -> Dataset:
     """Windows over a (transformed, standardized) series, split train | val | test in time order.
 
     The standardizer is fitted on the training part only. meta keeps what evaluate_forecast needs to score in the
     original units: the raw series, the transform, the scaler, each split's target indices, the season and, for
     generated data, the noise-free series; and how the plot names time (time_unit) and the values (unit).
+    validation_shift moves the validation part earlier (see split_in_time).
     """
     series = np.asarray(series, dtype="float64")
-    split = split_in_time(len(series), test_fraction)
+    split = split_in_time(len(series), test_fraction, validation_shift=validation_shift)
     first = transform_lag(transform, season)  # the first index the transformed series has a value at
     if window >= split.val_start - first:
         raise ValueError(f"--window {window} is too long: the training part of {name} has only "
@@ -182,7 +197,7 @@ def forecasting_dataset(name: str, series: np.ndarray, window: int, test_fractio
 
 def load_sine(window: int = DEFAULT_WINDOW["sine"], many_to_many: bool = False,
               transform: str = DEFAULT_TRANSFORM["sine"], num_points: int = 1000, cycle_length: float = 50.0,
-              noise: float = 0.1) -> Dataset:
+              noise: float = 0.1, validation_shift: int = 0) -> Dataset:
     """sin(2 pi t / cycle_length) plus Gaussian noise of standard deviation `noise`; split 75/25 in time.
 
     The target is the next *noisy* value, whose noise no model can predict: the noise-free sine scores the best
@@ -194,6 +209,7 @@ def load_sine(window: int = DEFAULT_WINDOW["sine"], many_to_many: bool = False,
     clean = np.sin(2 * np.pi * steps / cycle_length)
     noisy = clean + noise * np.random.default_rng(SPLIT_SEED).standard_normal(num_points)
     return forecasting_dataset("sine", noisy, window, 0.25, transform, many_to_many, clean=clean,
+                               validation_shift=validation_shift,
                                source=f"generated: sine of period {cycle_length:g} + N(0, {noise:g}^2) noise")
 
 
@@ -210,16 +226,17 @@ def read_airline_passengers(path: Path = AIRLINE_FILE) -> tuple[list[str], np.nd
 
 
 def load_airline(window: int = DEFAULT_WINDOW["airline"], many_to_many: bool = False,
-                 transform: str = DEFAULT_TRANSFORM["airline"]) -> Dataset:
+                 transform: str = DEFAULT_TRANSFORM["airline"], validation_shift: int = 0) -> Dataset:
     """Monthly international airline passengers 1949-1960 (Box & Jenkins), split 67/33 in time."""
     months, passengers = read_airline_passengers()
     return forecasting_dataset("airline", passengers, window, 0.33, transform, many_to_many, season=12,
                                dates=months, time_unit="month", unit="passengers (thousands)",
+                               validation_shift=validation_shift,
                                source="data/airline_passengers.csv (Box, Jenkins & Reinsel, series G)")
 
 
 def load_stock(window: int = DEFAULT_WINDOW["stock"], many_to_many: bool = False,
-               transform: str = DEFAULT_TRANSFORM["stock"]) -> Dataset:
+               transform: str = DEFAULT_TRANSFORM["stock"], validation_shift: int = 0) -> Dataset:
     """Google's daily closing price, 2004-08-19 to 2008-10-14 (1,047 trading days, matplotlib's goog.npz)."""
     import matplotlib  # the file ships with matplotlib; np.load with allow_pickle=False reads its structured array
 
@@ -228,7 +245,7 @@ def load_stock(window: int = DEFAULT_WINDOW["stock"], many_to_many: bool = False
         prices = archive["price_data"]
     return forecasting_dataset("stock", prices["close"], window, 0.25, transform, many_to_many,
                                dates=[str(day) for day in prices["date"]], time_unit="trading day",
-                               unit="closing price (US dollars)",
+                               unit="closing price (US dollars)", validation_shift=validation_shift,
                                source="matplotlib sample data goog.npz (Google daily prices, Yahoo! Finance)")
 
 

@@ -48,6 +48,8 @@ class SequenceConfig(TrainConfig):
     transform: str | None = option(None, "forecasting: model the values, their changes, or changes of their log "
                                          "since the last step or the same month last year (default: " + ", ".join(
         f"{transform} for {name}" for name, transform in DEFAULT_TRANSFORM.items()) + ")", choices=TRANSFORMS)
+    validation_shift: int = option(0, "forecasting: move the validation part this many steps earlier and train only "
+                                      "on what comes before it (rolling-origin validation; test stays put)")
     num_points: int = option(1000, "sine: length of the generated series")
     cycle_length: float = option(50.0, "sine: time steps per period")
     noise: float = option(0.1, "sine: standard deviation of the added Gaussian noise")
@@ -76,6 +78,9 @@ class SequenceConfig(TrainConfig):
         require(self.task == "many-to-one" or self.dataset in SERIES,
                 f"--task many-to-many applies to {', '.join(SERIES)}; {self.dataset} is "
                 f"{'always many-to-many' if self.dataset == 'text' else 'many-to-one'}")
+        require(self.validation_shift >= 0, f"--validation-shift must be 0 or more (got {self.validation_shift})")
+        require(self.validation_shift == 0 or self.dataset in SERIES,
+                f"--validation-shift applies to {', '.join(SERIES)}, the series split in time")
         require(self.num_points >= 20, f"--num-points must be at least 20 (got {self.num_points})")
         require(self.cycle_length > 0, f"--cycle-length must be above 0 (got {self.cycle_length})")
         require(self.noise >= 0, f"--noise must be 0 or more (got {self.noise})")
@@ -184,13 +189,14 @@ def load_sequence_dataset(config: SequenceConfig) -> Dataset:
     if name == "sine":
         return forecasting.load_sine(window=config.window, many_to_many=config.many_to_many,
                                      transform=config.transform, num_points=config.num_points,
-                                     cycle_length=config.cycle_length, noise=config.noise)
+                                     cycle_length=config.cycle_length, noise=config.noise,
+                                     validation_shift=config.validation_shift)
     if name == "airline":
         return forecasting.load_airline(window=config.window, many_to_many=config.many_to_many,
-                                        transform=config.transform)
+                                        transform=config.transform, validation_shift=config.validation_shift)
     if name == "stock":
         return forecasting.load_stock(window=config.window, many_to_many=config.many_to_many,
-                                      transform=config.transform)
+                                      transform=config.transform, validation_shift=config.validation_shift)
     if name == "text":
         return text.load_text(corpus=config.corpus, window=config.window)
     if name == "adding":

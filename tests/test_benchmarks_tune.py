@@ -23,6 +23,20 @@ def test_quick_search_ranks_by_the_validation_metric(tmp_path, monkeypatch):
     assert "test_accuracy" not in text and "| test" not in text
 
 
+def test_a_search_with_validation_blocks_scores_each_seed_by_their_mean(tmp_path, monkeypatch):
+    search = tune.Search("lstm.train", "rmse", ((),), higher_is_better=False, seeds=(100,),
+                         folds=((), ("--validation-shift", "12")))
+    monkeypatch.setitem(tune.SEARCHES, "tiny", search)
+    output = tmp_path / "tune.md"
+    result = tune.main(["tiny", "--quick", "--output", str(output)])
+    (run,) = result["scores"][()]
+    first, second = run["blocks"]
+    assert first != second and run["value"] == pytest.approx((first + second) / 2)
+    # The table shows each block's mean next to the seeds.
+    row = next(line for line in output.read_text().splitlines() if line.startswith("| 1 chosen"))
+    assert f"{first:.4f}, {second:.4f}" in row
+
+
 def test_ties_keep_the_earlier_candidate_and_lower_can_be_better():
     lower = tune.Search("m", "rmse", ((), ("--a",), ("--b",)), higher_is_better=False)
     scores = {(): [{"value": 2.0}], ("--a",): [{"value": 1.0}], ("--b",): [{"value": 1.0}]}

@@ -50,6 +50,17 @@ def test_split_in_time_boundaries():
     assert split.targets("test", first=5).tolist() == list(range(75, 100))
 
 
+def test_a_validation_shift_moves_validation_and_the_end_of_training_earlier():
+    split = forecasting.split_in_time(100, test_fraction=0.25, val_fraction=0.2, validation_shift=10)
+    assert (split.val_start, split.val_stop, split.test_start) == (50, 65, 75)
+    assert split.targets("train", first=5).tolist() == list(range(5, 50))
+    assert split.targets("val", first=5).tolist() == list(range(50, 65))
+    assert split.targets("test", first=5).tolist() == list(range(75, 100))  # the test part does not move
+    for shift in (-1, 60):
+        with pytest.raises(ValueError, match="--validation-shift"):
+            forecasting.split_in_time(100, test_fraction=0.25, val_fraction=0.2, validation_shift=shift)
+
+
 def test_transform_and_untransform_are_inverse():
     series = np.array([100.0, 110.0, 99.0, 120.0])
     for transform in forecasting.TRANSFORMS:
@@ -93,6 +104,16 @@ def test_forecasting_split_never_trains_on_later_values():
     restored = dataset.meta["target_scaler"].inverse_transform(dataset.y_train)
     assert restored.max() <= series[split.val_start - 1] + 1e-6
     assert dataset.x_test.shape == (50, 5, 1) and dataset.y_test.shape == (50, 5)
+
+
+def test_airline_with_a_validation_shift_scales_and_trains_on_the_earlier_months_only():
+    plain, shifted = forecasting.load_airline(), forecasting.load_airline(validation_shift=12)
+    before, after = plain.meta["target_indices"], shifted.meta["target_indices"]
+    np.testing.assert_array_equal(after["val"], before["val"] - 12)
+    np.testing.assert_array_equal(after["test"], before["test"])
+    assert after["train"].max() < after["val"].min() and len(after["train"]) == len(before["train"]) - 12
+    assert shifted.meta["target_scaler"].mean != plain.meta["target_scaler"].mean  # fitted on fewer months
+    assert shifted.x_val.shape == plain.x_val.shape and shifted.x_test.shape == plain.x_test.shape
 
 
 def test_airline_file_holds_the_box_jenkins_series():

@@ -85,6 +85,9 @@ def test_offline_shakespeare_is_one_line_exit_2(assert_bad_input, monkeypatch):
     (["--window", "80"], "--window 80 is too long"),
     (["--dataset", "sine", "--transform", "seasonal-log-difference"], "needs a seasonal series"),
     (["--transform", "squared"], "invalid choice: 'squared'"),
+    (["--validation-shift", "-1"], "--validation-shift must be 0 or more"),
+    (["--validation-shift", "90"], "--validation-shift must be at least 0 and below 82"),
+    (["--dataset", "text", "--validation-shift", "12"], "--validation-shift applies to sine, airline, stock"),
 ])
 def test_bad_flags_are_one_line_exit_2_and_write_nothing(argv, words, assert_bad_input):
     assert_bad_input(main, argv, words)
