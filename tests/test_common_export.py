@@ -23,6 +23,22 @@ def test_the_common_files_are_found_by_following_the_imports():
     assert {"sequences.py", "forecasting.py", "text.py"} <= set(lstm)
 
 
+def test_the_root_readme_quotes_the_lines_of_common_each_folder_takes_along():
+    import re
+
+    text = (REPO_ROOT / "README.md").read_text()
+    table = text[text.index("| folder | `common/` files | lines of `common/` | data |"):].split("\n\n")[0]
+    quoted = {}
+    for row in table.splitlines()[2:]:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        for folder in re.findall(r"`(\w+)/`", cells[0]):
+            quoted[folder] = int(cells[2].replace(",", ""))
+    assert sorted(quoted) == sorted(FOLDERS)
+    for folder, lines in quoted.items():
+        files = export.common_files(sorted((REPO_ROOT / folder).glob("*.py")))
+        assert sum(len(path.read_text(encoding="utf-8").splitlines()) for path in files) == lines, folder
+
+
 def test_imports_are_read_at_any_depth_and_from_package_imports(tmp_path):
     source = tmp_path / "example.py"
     source.write_text("import os\nfrom common import plots, config\n\ndef f():\n    from common.metrics import x\n")
