@@ -43,9 +43,17 @@ class Row:
     target_ratio: float | None = None     # a target relative to that baseline: met at ratio * baseline
     writes_run_folder: bool = True        # train scripts take --output-dir; scratch scripts write nothing
     seeds: tuple[int, ...] | None = None  # run with these seeds only (a slow comparison row), not --seeds
+    # More test metrics read from the same runs, each a line of its own: (metric, target, higher_is_better).
+    also: tuple[tuple[str, float | None, bool], ...] = ()
 
     def describe(self) -> str:
         return " ".join(["python -m", self.module, *self.args])
+
+    def scored_rows(self) -> list["Row"]:
+        """This row, then one per `also` metric: same command and runs, another metric, target and baseline."""
+        return [self] + [dataclasses.replace(self, metric=metric, target=target, higher_is_better=higher,
+                                             baseline=None, target_ratio=None, also=())
+                         for metric, target, higher in self.also]
 
 
 TEN_SEEDS = tuple(range(10))  # a default chosen by benchmarks/tune.py (seeds 100-102) is reported over these
@@ -137,6 +145,17 @@ BENCHMARKS: dict[str, list[Row]] = {
         Row("autoencoder.train", ("--task", "anomaly"), "roc_auc", baseline="pca"),  # beside PCA, no target
         Row("autoencoder.scratch", (), "max_angle_degrees", target=1.0, higher_is_better=False,
             writes_run_folder=False),
+    ],
+    "gan": [
+        # Targets: a classifier fid at most a third of uniform noise's, and every digit in at least 3% of the samples
+        # (min_class_fraction: mode coverage), read from the same runs; the whole default run under 10 minutes.
+        Row("gan.train", (), "fid", higher_is_better=False, baseline="noise", target_ratio=1 / 3,
+            also=(("min_class_fraction", 0.03, True), ("confidence", None, True))),
+        Row("gan.train", ("--conditional",), "fid", higher_is_better=False, baseline="noise",
+            also=(("label_agreement", None, True),)),
+        Row("gan.train", ("--dataset", "digits"), "fid", higher_is_better=False, baseline="noise"),
+        # The one-dimensional GAN in NumPy learns N(4, 1.25^2): how close its spread and mean come.
+        Row("gan.scratch", (), "generated_std", writes_run_folder=False, also=(("generated_mean", None, True),)),
     ],
     # The root README's Classic exercises whose data is embedded (the others download, or need your own images).
     "classics": [
@@ -239,9 +258,8 @@ def study_table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_once(row: Row, seed: int, quick: bool, output_dir: str) -> dict:
-    """Run the row's main() with this seed; returns {"value", "baseline", "train_seconds", "params"}."""
-    result = run_quietly(row.module, row.args, seed, quick, output_dir if row.writes_run_folder else None)
+def score(row: Row, result: dict) -> dict:
+    """{"value", "baseline", "other_baselines", "train_seconds", "params"} of row.metric in what main() returned."""
     # A train script returns {"test": {metric: ...}}; a scratch script test_<metric>, or a key the row names whole.
     if "test" in result:
         value = result["test"][row.metric]
@@ -359,9 +377,12 @@ def main(argv: list[str] | None = None) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="benchmark-") as run_folders:
         for row in BENCHMARKS[args.folder]:
             row_seeds = (row.seeds or seeds)[:1] if args.quick else row.seeds or seeds  # --quick: one seed a row
-            runs = [run_once(row, seed, args.quick, run_folders) for seed in row_seeds]
-            summaries.append(summarize(row, runs, check_target=not args.quick))
-            print(markdown_table(summaries[-1:]).splitlines()[-1], flush=True)
+            results = [run_quietly(row.module, row.args, seed, args.quick,
+                                   run_folders if row.writes_run_folder else None) for seed in row_seeds]
+            for scored in row.scored_rows():
+                summaries.append(summarize(scored, [score(scored, result) for result in results],
+                                           check_target=not args.quick))
+                print(markdown_table(summaries[-1:]).splitlines()[-1], flush=True)
 
     text = (f"# Benchmark: {args.folder}/\n\n"
             f"Written by `{command.strip()}` on {datetime.date.today().isoformat()}, {machine_description()}; "

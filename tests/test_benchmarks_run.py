@@ -38,6 +38,24 @@ def test_summarize_checks_targets_in_both_directions():
     assert summary["mean"] == pytest.approx(0.93) and summary["spread"] == pytest.approx(0.0282843, abs=1e-6)
 
 
+def test_also_metrics_are_scored_from_the_same_runs_as_lines_of_their_own():
+    row = benchmark.Row("m", ("--x",), "fid", higher_is_better=False, baseline="noise", target_ratio=1 / 3,
+                        also=(("min_class_fraction", 0.03, True),))
+    results = [{"test": {"fid": fid, "min_class_fraction": fraction}, "train_seconds": 2.0, "params": 7,
+                "baselines": {"noise": {"fid": 300.0, "min_class_fraction": 0.0}, "real": {"fid": 2.0,
+                                                                                      "min_class_fraction": 0.08}}}
+               for fid, fraction in ((60.0, 0.05), (80.0, 0.02))]
+    fid_row, coverage_row = row.scored_rows()
+    fid = benchmark.summarize(fid_row, [benchmark.score(fid_row, result) for result in results], check_target=True)
+    assert (fid["mean"], fid["worst"], fid["target"], fid["verdict"]) == (70.0, 80.0, 100.0, "met")
+    assert fid["other_baselines"] == {"real": 2.0}
+    coverage = benchmark.summarize(coverage_row, [benchmark.score(coverage_row, result) for result in results],
+                                   check_target=True)
+    assert coverage["command"] == fid["command"] and coverage["metric"] == "min_class_fraction"
+    assert coverage["mean"] == pytest.approx(0.035) and coverage["worst"] == 0.02 and coverage["verdict"] == "met"
+    assert coverage["baseline"] == 0.0  # the first baseline with the metric, as for a row that names none
+
+
 @pytest.mark.parametrize("argv", [["cnn9"], ["ann", "--seeds", "a,b"], ["ann", "--seeds", "-1"]])
 def test_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -7,7 +7,7 @@ import pytest
 from common import export
 from common.config import REPO_ROOT
 
-FOLDERS = ["ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder"]
+FOLDERS = ["ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder", "gan"]
 
 
 def test_every_folder_with_a_train_script_can_be_exported():

@@ -19,7 +19,8 @@ COMMAND = re.compile(r"^\$ python -m ([\w.]+) --help\b(.*)$")
 SCRIPTS = ("ann.train", "cnn.train", "rnn.train", "lstm.train", "gru.train", "deep_rnn.train", "deep_rnn.compare",
            "birnn.train", "attention.train", "attention.compare", "attention.translate", "benchmarks.run",
            "benchmarks.tune", "common.export", "ann.scratch", "cnn.scratch", "rnn.scratch", "lstm.scratch",
-           "gru.scratch", "birnn.scratch", "attention.scratch")
+           "gru.scratch", "birnn.scratch", "attention.scratch", "autoencoder.train", "autoencoder.scratch",
+           "gan.train", "gan.scratch")
 
 
 def help_blocks() -> list[tuple[str, str, list[str], str]]:

@@ -13,7 +13,7 @@ import pytest
 
 from common.config import REPO_ROOT
 
-FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder")
+FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder", "gan")
 SECTIONS = ["The idea", "The picture", "The equations", "Run it", "What to expect", "Try next", "Going further",
             "Files"]
 MEASURED_SECTIONS = {"What to expect", "Going further"}
@@ -22,7 +22,7 @@ MEASURED_SECTIONS = {"What to expect", "Going further"}
 NOT_YET_IN_BENCHMARKS = {"attention": {"The comparison: attention against input length", "Three seeds"}}
 # Folders whose benchmark rows are written but not yet run (python -m benchmarks.run autoencoder: about 45 minutes on
 # 2 CPU cores): their READMEs may quote no measured table yet, and must say which command will measure them.
-AWAITING_BENCHMARK: set[str] = set()
+AWAITING_BENCHMARK = {"gan"}
 # A decimal (12.5, 0.9833) or an integer written with thousands separators (1,169); not inside a word or a version.
 NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?![\d.])|\d+\.\d+(?![\d.]))")
 
