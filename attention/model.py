@@ -126,7 +126,8 @@ class Decoder(layers.Layer):
         self.attention = make_attention(attention, self.attention_units)
         if attention.startswith("luong"):
             self.combine = layers.Dense(units, activation="tanh", use_bias=False, name="combine")  # W_c
-        self.output_layer = layers.Dense(vocabulary_size, activation="softmax", name="output")  # over the tokens
+        # Over the tokens; in float32 also with --mixed-precision, so that small probabilities do not round to 0.
+        self.output_layer = layers.Dense(vocabulary_size, activation="softmax", dtype="float32", name="output")
 
     def build(self, decoder_input_shape, encoder_states_shape, source_mask_shape=None, initial_states_shape=None):
         batch, value_dim = decoder_input_shape[0], encoder_states_shape[-1]

@@ -85,14 +85,16 @@ def train_model(config: AttentionConfig, dataset, group: str) -> dict:
 
     from attention.evaluation import seq2seq_evaluator
     from attention.model import TokenAccuracy, build_model
-    from common.training import (finish_run, make_callbacks, make_optimizer, progress_verbosity, quick_settings,
-                                 start_run)
+    from common.training import (finish_run, make_callbacks, make_optimizer, mixed_precision_scope,
+                                 progress_verbosity, quick_settings, start_run)
 
     keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
     dataset, epochs = quick_settings(config, dataset)
 
     # ---- Model: encoder, then a decoder that attends over the encoder states at every output step
-    with exit_on_bad_input():  # settings that cannot fit together (luong-dot needs equal sizes) are bad input
+    # Settings that cannot fit together (luong-dot needs equal sizes) are bad input. --mixed-precision: float16
+    # maths, float32 weights.
+    with exit_on_bad_input(), mixed_precision_scope(config.mixed_precision):
         model = build_model(
             source_vocabulary_size=len(dataset.meta["source_vocabulary"]), target_vocabulary_size=dataset.num_classes,
             target_length=dataset.y_train.shape[1] - 1, attention=config.attention, cell=config.cell,
@@ -102,7 +104,8 @@ def train_model(config: AttentionConfig, dataset, group: str) -> dict:
     # after its <end>, and those positions are not scored.
     model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
                   loss=keras.losses.SparseCategoricalCrossentropy(ignore_class=0),
-                  metrics=[TokenAccuracy(name="accuracy")])
+                  metrics=[TokenAccuracy(name="accuracy")],
+                  jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
 
     # ---- Training with teacher forcing: y rows are <start> y_1 .. y_T <end>; the decoder reads the true tokens up
     # to the last one (y[:, :-1]) and learns to write each next one (y[:, 1:]), whatever it would have written itself.

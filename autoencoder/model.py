@@ -50,7 +50,8 @@ class Sampling(layers.Layer):
         z_mean, z_log_var = inputs
         if not training:
             return z_mean
-        epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        # In the layer's compute dtype: float32, or float16 with --mixed-precision (the dtype of z_mean).
+        epsilon = keras.random.normal(ops.shape(z_mean), dtype=self.compute_dtype, seed=self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
     def get_config(self) -> dict:
@@ -105,9 +106,10 @@ def dense_decoder(output_shape: Sequence[int], code_size: int,
     x = code
     for index, units in enumerate(reversed(hidden_units), start=1):
         x = layers.Dense(units, activation="relu", name=f"decoder_dense_{index}")(x)
-    # A sigmoid keeps every pixel in 0..1, the range of the images.
-    x = layers.Dense(int(np.prod(output_shape)), activation="sigmoid", name="pixels")(x)
-    return keras.Model(code, layers.Reshape(tuple(output_shape), name="image")(x), name="decoder")
+    # A sigmoid keeps every pixel in 0..1, the range of the images. The output is float32 also when the layers
+    # before it compute in float16 (--mixed-precision), and so is the loss computed from it.
+    x = layers.Dense(int(np.prod(output_shape)), activation="sigmoid", dtype="float32", name="pixels")(x)
+    return keras.Model(code, layers.Reshape(tuple(output_shape), dtype="float32", name="image")(x), name="decoder")
 
 
 def check_conv_shape(input_shape: Sequence[int]) -> None:
@@ -154,7 +156,8 @@ def conv_decoder(output_shape: Sequence[int], code_size: int, filters: Sequence[
     for index, count in enumerate(reversed(filters), start=1):
         x = layers.Conv2DTranspose(count, 3, strides=2, padding="same", activation="relu",
                                    name=f"decoder_deconv_{index}")(x)
-    image = layers.Conv2D(output_shape[-1], 3, padding="same", activation="sigmoid", name="pixels")(x)
+    image = layers.Conv2D(output_shape[-1], 3, padding="same", activation="sigmoid", dtype="float32",
+                          name="pixels")(x)                                   # float32, as in dense_decoder
     return keras.Model(code, image, name="decoder")
 
 
@@ -182,7 +185,9 @@ def build_model(input_shape: Sequence[int], arch: str = "conv", code_size: int =
         return keras.Model(images, decoder(encoder(images)), name="autoencoder_dense")
     if arch == "vae":
         z_mean, z_log_var = conv_encoder(input_shape, code_size, filters, variational=True)(images)
-        z_mean, z_log_var = KLDivergence(kl_weight, name="kl_divergence")([z_mean, z_log_var])
+        # In float32 also with --mixed-precision: exp(z_log_var) overflows float16 early, and the term joins the
+        # float32 reconstruction loss.
+        z_mean, z_log_var = KLDivergence(kl_weight, dtype="float32", name="kl_divergence")([z_mean, z_log_var])
         z = Sampling(name="sampling")([z_mean, z_log_var])                    # (batch, code_size)
         return keras.Model(images, conv_decoder(input_shape, code_size, filters)(z), name="autoencoder_vae")
     encoder, decoder = conv_encoder(input_shape, code_size, filters), conv_decoder(input_shape, code_size, filters)

@@ -51,6 +51,20 @@ class TrainConfig:
     output_dir: str = option(str(DEFAULT_OUTPUT_DIR), "folder under which each run writes a new run folder")
     quick: bool = option(False, "seconds-long run on a small slice of the data, for tests and a first look")
     verbose: bool = option(False, "show TensorFlow's start-up messages and debug logging")
+    # Faster and bigger (issue #15): what each flag changes is written in the folder's own model.compile(...) call,
+    # or beside its build_model(...). None of them is expected to speed up a run on a small CPU.
+    jit_compile: bool = option(False, "compile the training step with XLA (model.compile(jit_compile=True)): the "
+                                      "first epoch pays for compiling it; on a CPU expect little gain (off: Keras "
+                                      "decides, XLA on a GPU where the model allows it, never on a CPU alone)")
+    steps_per_execution: int = option(1, "training steps run per call into the compiled step (model.compile("
+                                         "steps_per_execution=N)): less Python overhead per step; batch-level "
+                                         "callbacks then see every Nth batch only")
+    mixed_precision: bool = option(False, "compute in float16 while keeping the weights, the output layer and the "
+                                          "loss in float32 (Keras' mixed_float16 policy, with loss scaling): "
+                                          "faster on GPUs with float16 units, usually slower on a CPU, which "
+                                          "emulates float16")
+    tensorboard: bool = option(False, "also write TensorBoard logs to RUN_DIR/tensorboard (view them with "
+                                      "tensorboard --logdir RUN_DIR/tensorboard)")
 
     def __post_init__(self) -> None:
         self.validate()
@@ -70,6 +84,8 @@ class TrainConfig:
                 f"--reduce-lr-patience must be 0 or more (got {self.reduce_lr_patience})")
         require(self.clip_norm >= 0, f"--clip-norm must be 0 or more (got {self.clip_norm})")
         require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
+        require(self.steps_per_execution >= 1,
+                f"--steps-per-execution must be at least 1 (got {self.steps_per_execution})")
         output = Path(self.output_dir)
         require(not output.exists() or output.is_dir(), f"--output-dir {output} exists and is not a folder")
 

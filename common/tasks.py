@@ -15,17 +15,21 @@ from keras import layers
 
 
 def output_layer(task: str, num_classes: int = 0, name: str = "output") -> layers.Dense:
-    """The last layer for a task: sigmoid for two classes, softmax for more, linear for regression."""
+    """The last layer for a task: sigmoid for two classes, softmax for more, linear for regression.
+
+    It always computes in float32, also when the layers before it compute in float16 (--mixed-precision): a softmax
+    and a cross-entropy of float16 numbers lose the small probabilities, and large values overflow float16.
+    """
     if task == "classification":
         if num_classes < 2:
             raise ValueError(f"classification needs at least 2 classes (got {num_classes})")
         if num_classes == 2:
-            return layers.Dense(1, activation="sigmoid", name=name)
-        return layers.Dense(num_classes, activation="softmax", name=name)
+            return layers.Dense(1, activation="sigmoid", dtype="float32", name=name)
+        return layers.Dense(num_classes, activation="softmax", dtype="float32", name=name)
     if task == "regression":
-        return layers.Dense(1, name=name)
+        return layers.Dense(1, dtype="float32", name=name)
     if task == "generation":  # next-token probabilities; on a sequence, Dense acts on every time step alike
-        return layers.Dense(num_classes, activation="softmax", name=name)
+        return layers.Dense(num_classes, activation="softmax", dtype="float32", name=name)
     raise ValueError(f"no standard output layer for task {task!r}")
 
 

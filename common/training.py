@@ -1,7 +1,10 @@
 """The bookkeeping around a train script's own compile and fit: the run folder, callbacks, evaluation, summary.
 
     dataset, epochs = quick_settings(config, dataset)            # --quick: a slice and two epochs
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm), loss=..., ...)
+    with mixed_precision_scope(config.mixed_precision):          # --mixed-precision: float16 maths, float32 weights
+        model = build_model(...)
+    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm), loss=..., ...,
+                  jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
     run_dir = start_run(config, "ann", dataset.name, model)      # config.json, summary.txt
     history = model.fit(..., epochs=epochs, callbacks=make_callbacks(config, run_dir), verbose=progress_verbosity())
     result = finish_run(run_dir, model, history, evaluate_classification(model, dataset, run_dir), dataset, seconds)
@@ -11,6 +14,7 @@ the task's own plots: classification and regression are here, a folder with anot
 
 A run folder (never overwritten) holds:
     config.json  history.csv  metrics.json  model.keras  summary.txt  plots/learning_curves.png  plots/<task's own>
+    tensorboard/ (with --tensorboard)
 """
 
 import csv
@@ -21,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -158,6 +163,24 @@ def make_optimizer(name: str, learning_rate: float, clip_norm: float = 0.0) -> k
     return optimizers[name](learning_rate=learning_rate, global_clipnorm=clip_norm or None)
 
 
+@contextmanager
+def mixed_precision_scope(enabled: bool):
+    """Layers built inside compute in float16 and keep float32 weights when enabled (Keras' mixed_float16 policy).
+
+    The policy is global in Keras, so it is set to float32 again on the way out, also after an error: nothing built
+    later (a scorer, the next run of a benchmark or test in the same process) inherits it. A model keeps the policy it
+    was built with, and compile wraps its optimizer in a LossScaleOptimizer: the loss is multiplied by a large factor
+    before the gradients are taken, so that small float16 gradients do not round to zero, and the gradients are
+    divided by it again before the step (a step whose gradients overflow is skipped and the factor halved). The
+    builders give every model a float32 output layer, so the probabilities and the loss are computed in float32.
+    """
+    keras.mixed_precision.set_global_policy("mixed_float16" if enabled else "float32")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
 def make_callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
     callbacks = [
         # Stop when validation loss has not improved for `patience` epochs, and keep the best epoch's weights.
@@ -170,7 +193,20 @@ def make_callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.C
         # Smaller steps once progress stalls let the weights settle into the minimum they were circling.
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, min_lr=1e-5,
                                                            patience=config.reduce_lr_patience))
+    if config.tensorboard:
+        callbacks.append(tensorboard_callback(run_dir))
     return callbacks
+
+
+def tensorboard_callback(run_dir: Path) -> keras.callbacks.TensorBoard:
+    """--tensorboard: the losses and metrics of every epoch, and the model's graph, in run_dir/tensorboard."""
+    return keras.callbacks.TensorBoard(log_dir=str(run_dir / "tensorboard"))
+
+
+def log_tensorboard_command(run_dir: Path) -> None:
+    """After a --tensorboard run: the command that shows its logs (the tensorboard package serves them)."""
+    if (run_dir / "tensorboard").is_dir():
+        log.info("TensorBoard logs: tensorboard --logdir %s", shown_path(run_dir / "tensorboard"))
 
 
 def write_json(path: Path, content: dict) -> None:
@@ -202,7 +238,10 @@ def shown_path(path: Path | str) -> str:
 # The run folder around a train script's own compile and fit:
 #
 #     dataset, epochs = quick_settings(config, dataset)
-#     model.compile(optimizer=make_optimizer(...), loss=..., metrics=[...])
+#     with mixed_precision_scope(config.mixed_precision):
+#         model = build_model(...)
+#     model.compile(optimizer=make_optimizer(...), loss=..., metrics=[...],
+#                   jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
 #     run_dir = start_run(config, "ann", dataset.name, model)
 #     history = model.fit(..., epochs=epochs, callbacks=make_callbacks(config, run_dir), verbose=progress_verbosity())
 #     result = finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, train_seconds)
@@ -311,5 +350,6 @@ def finish_run(run_dir: Path, model: keras.Model, history: keras.callbacks.Histo
     write_json(run_dir / "metrics.json", result)
     log.info("test split, model beside baselines:\n%s", metrics.format_comparison(evaluation.test,
                                                                                    evaluation.baselines))
+    log_tensorboard_command(run_dir)
     line = summary_line(evaluation.test, result["params"], train_seconds, run_dir)
     return {**result, "run_dir": str(run_dir), "history": history.history, "summary": line}

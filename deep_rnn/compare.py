@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from common.sequences import load_adding
     from common.training import (evaluate_regression, finish_run, make_callbacks, make_optimizer,
-                                 progress_verbosity, quick_settings, start_run)
+                                 mixed_precision_scope, progress_verbosity, quick_settings, start_run)
     from deep_rnn.model import build_model
 
     with exit_on_bad_input():
@@ -117,10 +117,12 @@ def main(argv: list[str] | None = None) -> dict:
             run_config = dataclasses.replace(config, output_dir=str(study_dir))
             keras.utils.set_random_seed(config.seed)  # every model starts from the same seed
             data, epochs = quick_settings(config, dataset)
-            model = build_model("regression", cell=cell, units=config.units, num_layers=depth,
-                                input_shape=data.input_shape)
+            with mixed_precision_scope(config.mixed_precision):
+                model = build_model("regression", cell=cell, units=config.units, num_layers=depth,
+                                    input_shape=data.input_shape)
             model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-                          loss=keras.losses.MeanSquaredError(), metrics=[keras.metrics.MeanAbsoluteError(name="mae")])
+                          loss=keras.losses.MeanSquaredError(), metrics=[keras.metrics.MeanAbsoluteError(name="mae")],
+                          jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
             run_dir = start_run(run_config, name, data.name, model)
             start = time.perf_counter()
             history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=epochs,

@@ -58,5 +58,5 @@ def build_model(task: str, cell: str = "lstm", units: int = 128, num_layers: int
             x = layers.Dropout(dropout_rate, name=f"dropout_{index + 1}")(x)
     outputs = output_layer(task, num_classes)(x)
     if task == "regression" and many_to_many:  # (batch, time, 1) -> (batch, time), the shape of the targets
-        outputs = layers.Reshape((-1,), name="per_step_value")(outputs)
+        outputs = layers.Reshape((-1,), dtype="float32", name="per_step_value")(outputs)  # float32 as the output
     return keras.Model(inputs, outputs, name=f"deep_{cell}_{num_layers}_layers")

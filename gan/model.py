@@ -84,8 +84,9 @@ def build_generator(image_shape: Sequence[int], latent_dim: int = 64, num_classe
                                name="upsample_1")(x)                                   # (batch, h/2, w/2, filters[1])
     x = layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name="upsample_1_norm")(x)
     x = layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name="upsample_1_activation")(x)
+    # float32 also when the layers before compute in float16 (--mixed-precision), like every model's output.
     images = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", activation="tanh",
-                                    name="image")(x)                                   # (batch, h, w, channels)
+                                    dtype="float32", name="image")(x)                  # (batch, h, w, channels)
     return keras.Model(inputs if num_classes else noise, images, name="generator")
 
 
@@ -114,7 +115,7 @@ def build_discriminator(image_shape: Sequence[int], num_classes: int = 0, filter
         x = layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=f"downsample_{index}_activation")(x)
     x = layers.Flatten(name="flatten")(x)                                     # (batch, h/4 * w/4 * filters[-1])
     x = layers.Dropout(dropout_rate, name="dropout")(x)
-    logit = layers.Dense(1, name="logit")(x)                                           # (batch, 1)
+    logit = layers.Dense(1, dtype="float32", name="logit")(x)     # (batch, 1); float32 for the loss, as in G
     return keras.Model(inputs if num_classes else image, logit, name="discriminator")
 
 
@@ -151,9 +152,17 @@ class GAN(keras.Model):
         return self.num_classes > 0
 
     def compile(self, d_optimizer: keras.optimizers.Optimizer, g_optimizer: keras.optimizers.Optimizer,
-                loss_fn: keras.losses.Loss) -> None:
-        """Two optimizers, one per network: each keeps its own moments for its own weights only."""
-        super().compile()
+                loss_fn: keras.losses.Loss, jit_compile="auto", steps_per_execution: int = 1) -> None:
+        """Two optimizers, one per network: each keeps its own moments for its own weights only.
+
+        jit_compile and steps_per_execution mean what they mean in keras.Model.compile. A GAN built under the
+        mixed_float16 policy gets its two optimizers wrapped in loss-scaling ones, as Model.compile does with the
+        one optimizer it is given; train_step scales each loss with its own optimizer.
+        """
+        super().compile(jit_compile=jit_compile, steps_per_execution=steps_per_execution)
+        if self.dtype_policy.name == "mixed_float16":
+            d_optimizer = keras.optimizers.LossScaleOptimizer(d_optimizer, name="d_loss_scale_optimizer")
+            g_optimizer = keras.optimizers.LossScaleOptimizer(g_optimizer, name="g_loss_scale_optimizer")
         self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
         self.trackers = {name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss", "d_real", "d_fake")}
 
@@ -194,7 +203,8 @@ class GAN(keras.Model):
             fake_logits = self.discriminator(self.with_labels(fake_images, fake_labels), training=True)
             d_loss = (self.loss_fn(ops.full_like(real_logits, 1.0 - self.label_smoothing), real_logits)
                       + self.loss_fn(ops.zeros_like(fake_logits), fake_logits))
-        gradients = tape.gradient(d_loss, self.discriminator.trainable_weights)
+            scaled_loss = self.d_optimizer.scale_loss(d_loss)  # d_loss itself, unless mixed precision scales it
+        gradients = tape.gradient(scaled_loss, self.discriminator.trainable_weights)
         self.d_optimizer.apply_gradients(zip(gradients, self.discriminator.trainable_weights))
 
         # 2. The generator: fresh noise, and the non-saturating loss -log D(G(z)), i.e. generated images labelled
@@ -204,7 +214,8 @@ class GAN(keras.Model):
             generated = self.generator(self.with_labels(noise, fake_labels), training=True)
             logits = self.discriminator(self.with_labels(generated, fake_labels), training=True)
             g_loss = self.loss_fn(ops.ones_like(logits), logits)
-        gradients = tape.gradient(g_loss, self.generator.trainable_weights)
+            scaled_loss = self.g_optimizer.scale_loss(g_loss)
+        gradients = tape.gradient(scaled_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(gradients, self.generator.trainable_weights))
 
         for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("d_real", ops.mean(ops.sigmoid(real_logits))),

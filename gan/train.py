@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(config.verbose)
     import keras
 
-    from common.training import progress_verbosity, quick_settings, start_run
+    from common.training import (mixed_precision_scope, progress_verbosity, quick_settings, start_run,
+                                 tensorboard_callback)
     from gan.evaluation import FidMonitor, evaluate_generator, load_or_train_scorer
     from gan.model import build_model
     from gan.visualize import SampleGrid
@@ -92,9 +93,11 @@ def main(argv: list[str] | None = None) -> dict:
 
     # ---- Model: two networks, two optimizers, one loss (binary cross-entropy on D's logits: real 1, generated 0)
     num_classes = dataset.num_classes if config.conditional else 0
-    gan = build_model(dataset.input_shape, config.latent_dim, num_classes, config.label_smoothing)
+    with mixed_precision_scope(config.mixed_precision):  # --mixed-precision: float16 maths, float32 weights
+        gan = build_model(dataset.input_shape, config.latent_dim, num_classes, config.label_smoothing)
     gan.compile(d_optimizer=make_gan_optimizer(config), g_optimizer=make_gan_optimizer(config),
-                loss_fn=keras.losses.BinaryCrossentropy(from_logits=True))
+                loss_fn=keras.losses.BinaryCrossentropy(from_logits=True),
+                jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
 
     # ---- Training: D then G on every batch. No validation data: after each epoch FidMonitor scores samples of
     # fixed noise against the validation split (val_fid), and SampleGrid draws them.
@@ -108,6 +111,8 @@ def main(argv: list[str] | None = None) -> dict:
     if config.patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_fid", mode="min", patience=config.patience,
                                                        restore_best_weights=True))
+    if config.tensorboard:
+        callbacks.append(tensorboard_callback(run_dir))
     start = time.perf_counter()
     history = gan.fit(dataset.x_train, dataset.y_train if config.conditional else None, epochs=epochs,
                       batch_size=config.batch_size, callbacks=callbacks, verbose=progress_verbosity())
@@ -126,7 +131,7 @@ def finish_gan_run(run_dir: Path, gan, history, evaluation, dataset, train_secon
     model.keras (the generator: the part worth keeping), discriminator.keras, learning_curves.png and metrics.json,
     logs the scores beside the anchors, and returns metrics.json's content plus run_dir, history and summary."""
     from common import metrics
-    from common.training import Interruption, summary_line, write_json
+    from common.training import Interruption, log_tensorboard_command, summary_line, write_json
     from gan.visualize import plot_gan_curves
 
     gan.generator.save(run_dir / "model.keras")
@@ -142,6 +147,7 @@ def finish_gan_run(run_dir: Path, gan, history, evaluation, dataset, train_secon
     write_json(run_dir / "metrics.json", result)
     log.info("test split, generated samples beside the anchors:\n%s",
              metrics.format_comparison(evaluation.test, evaluation.baselines))
+    log_tensorboard_command(run_dir)
     line = summary_line(evaluation.test, params, train_seconds, run_dir)
     return {**result, "run_dir": str(run_dir), "history": history.history, "summary": line}
 

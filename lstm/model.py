@@ -54,5 +54,5 @@ def build_model(task: str, units: int = 32, num_layers: int = 1, input_shape: tu
             x = layers.Dropout(dropout_rate, name=f"dropout_{index + 1}")(x)
     outputs = output_layer(task, num_classes)(x)
     if task == "regression" and many_to_many:  # (batch, time, 1) -> (batch, time), the shape of the targets
-        outputs = layers.Reshape((-1,), name="per_step_value")(outputs)
+        outputs = layers.Reshape((-1,), dtype="float32", name="per_step_value")(outputs)  # float32 as the output
     return keras.Model(inputs, outputs, name="lstm_model")

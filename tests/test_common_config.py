@@ -31,7 +31,8 @@ def test_defaults_and_spellings():
     assert config.to_dict() == {"dataset": "beta", "epochs": 3, "batch_size": 16, "learning_rate": 0.01,
                                 "optimizer": "sgd", "seed": 7, "patience": 2, "output_dir": "/tmp",
                                 "reduce_lr_patience": 0, "clip_norm": 0.0, "quick": True, "verbose": False,
-                                "units": 4}
+                                "jit_compile": False, "steps_per_execution": 1, "mixed_precision": False,
+                                "tensorboard": False, "units": 4}
 
 
 def test_help_shows_every_flag_with_its_default():
