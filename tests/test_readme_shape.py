@@ -17,9 +17,6 @@ FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention",
 SECTIONS = ["The idea", "The picture", "The equations", "Run it", "What to expect", "Try next", "Going further",
             "Files"]
 MEASURED_SECTIONS = {"What to expect", "Going further"}
-# Studies whose tables still wait for their benchmark file (python -m benchmarks.run attention_compare, then
-# attention_feeding: about an hour on 2 CPU cores). Every other measured table is checked.
-NOT_YET_IN_BENCHMARKS = {"attention": {"The comparison: attention against input length", "Three seeds"}}
 # Folders whose benchmark rows are written but not yet run (python -m benchmarks.run autoencoder: about 45 minutes on
 # 2 CPU cores): their READMEs may quote no measured table yet, and must say which command will measure them.
 AWAITING_BENCHMARK = {"gan"}
@@ -40,15 +37,10 @@ def sections(text: str) -> list[tuple[str, list[str]]]:
     return found[1:]
 
 
-def table_numbers(lines: list[str], skipped: set[str] = frozenset()) -> list[str]:
-    """The numbers in the markdown table rows among `lines`, leaving out code (`--learning-rate 0.005`) and the
-    `###` subsections named in `skipped`."""
-    numbers, subsection = [], ""
+def table_numbers(lines: list[str]) -> list[str]:
+    """The numbers in the markdown table rows among `lines`, leaving out code (`--learning-rate 0.005`)."""
+    numbers = []
     for line in lines:
-        if line.startswith("### "):
-            subsection = line[4:].strip()
-        if subsection in skipped:
-            continue
         if line.startswith("|") and not re.fullmatch(r"[|\-: ]+", line):
             numbers += NUMBER.findall(re.sub(r"`[^`]*`", "", line))
     return numbers
@@ -89,7 +81,7 @@ def test_measured_tables_quote_the_benchmarks(folder):
     checked, unsourced = 0, []
     for heading, lines in sections(text):
         if heading in MEASURED_SECTIONS:
-            numbers = table_numbers(lines, NOT_YET_IN_BENCHMARKS.get(folder, set()))
+            numbers = table_numbers(lines)
             checked += len(numbers)
             unsourced += [number for number in numbers if not has_source(number, values)]
     if folder in AWAITING_BENCHMARK:
