@@ -19,7 +19,7 @@ SECTIONS = ["The idea", "The picture", "The equations", "Run it", "What to expec
 MEASURED_SECTIONS = {"What to expect", "Going further"}
 # Folders whose benchmark rows are written but not yet run (python -m benchmarks.run autoencoder: about 45 minutes on
 # 2 CPU cores): their READMEs may quote no measured table yet, and must say which command will measure them.
-AWAITING_BENCHMARK = {"gan"}
+AWAITING_BENCHMARK: set[str] = set()
 # A decimal (12.5, 0.9833) or an integer written with thousands separators (1,169); not inside a word or a version.
 NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+(?![\d.])|\d+\.\d+(?![\d.]))")
 
