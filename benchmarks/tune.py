@@ -8,9 +8,9 @@ default as it stands). Every candidate trains once per tuning seed (100, 101, 10
 the benchmark reports) and is scored by the validation split's metric, which each run writes into metrics.json under
 "validation". A search over a short time series scores each run on several validation blocks instead of one
 (rolling-origin validation: --validation-shift moves the block earlier, and training ends before it), and a seed's
-score is the mean over the blocks. The candidates are ranked by the mean over the tuning seeds; a tie keeps the earlier
-candidate, so a change has to beat the default to replace it. The table holds no test figure: the test split is read once, by
-`python -m benchmarks.run FOLDER`, after the choice is made.
+score is the mean over the blocks. The candidates are ranked by the mean over the tuning seeds; a tie keeps the
+earlier candidate, so a change has to beat the default to replace it. The table holds no test figure: the test split
+is read once, by `python -m benchmarks.run FOLDER`, after the choice is made.
 """
 
 import argparse

@@ -69,14 +69,13 @@ class TimeSplit:
     [test_start, length). val_stop is test_start unless the validation part was moved earlier (validation_shift)."""
 
     val_start: int
+    val_stop: int
     test_start: int
     length: int
-    val_stop: int | None = None
 
     def targets(self, part: str, first: int) -> np.ndarray:
         """Indices of the targets in part ("train", "val" or "test"), starting no earlier than `first`."""
-        val_stop = self.test_start if self.val_stop is None else self.val_stop
-        start, stop = {"train": (0, self.val_start), "val": (self.val_start, val_stop),
+        start, stop = {"train": (0, self.val_start), "val": (self.val_start, self.val_stop),
                        "test": (self.test_start, self.length)}[part]
         return np.arange(max(start, first), stop)
 
@@ -97,7 +96,7 @@ def split_in_time(length: int, test_fraction: float, val_fraction: float = 0.15,
     if not 0 <= validation_shift < val_start:
         raise ValueError(f"--validation-shift must be at least 0 and below {val_start}, the length of the training "
                          f"part (got {validation_shift})")
-    return TimeSplit(val_start - validation_shift, test_start, length, test_start - validation_shift)
+    return TimeSplit(val_start - validation_shift, test_start - validation_shift, test_start, length)
 
 
 # ----------------------------------------------------------------------------------------------------------------
