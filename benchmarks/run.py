@@ -5,9 +5,10 @@
     python -m benchmarks.run ann --quick          # a seconds-long dry run, one seed a row (tests use it)
 
 Each row runs a script's `main([...])` in this process, once per seed, and records the test metric's mean, spread
-(standard deviation over seeds), worst seed, train seconds and parameters. A default chosen on the validation split
-by `python -m benchmarks.tune FOLDER` (tuning seeds 100-102: ann, cnn, lstm, gru, deep_rnn) runs the ten seeds 0-9,
-which the choice never saw; other rows run --seeds (three by default), slow comparison rows one. The exit status is
+(standard deviation over seeds), worst seed, train seconds and parameters. The default row of each architecture
+folder (ann/ to attention/) runs the ten seeds 0-9; where `python -m benchmarks.tune FOLDER` chose that default on the
+validation split (tuning seeds 100-102: ann, cnn, lstm, gru, deep_rnn), the choice never saw them. Other rows run
+--seeds (three by default), slow comparison rows one. The exit status is
 1 when a full run misses a target. A folder adds its rows to BENCHMARKS as it lands.
 """
 
@@ -56,7 +57,7 @@ class Row:
                          for metric, target, higher in self.also]
 
 
-TEN_SEEDS = tuple(range(10))  # a default chosen by benchmarks/tune.py (seeds 100-102) is reported over these
+TEN_SEEDS = tuple(range(10))  # a folder's default row; benchmarks/tune.py chooses defaults with seeds 100-102
 
 BENCHMARKS: dict[str, list[Row]] = {
     "ann": [
@@ -82,7 +83,8 @@ BENCHMARKS: dict[str, list[Row]] = {
     ],
     "rnn": [
         # Target: within 15% of the noise floor, the RMSE of the noise-free sine itself.
-        Row("rnn.train", (), "rmse", higher_is_better=False, baseline="noise_floor", target_ratio=1.15),
+        Row("rnn.train", (), "rmse", higher_is_better=False, baseline="noise_floor", target_ratio=1.15,
+            seeds=TEN_SEEDS),
         Row("rnn.train", ("--task", "many-to-many"), "rmse", higher_is_better=False, baseline="noise_floor"),
         Row("rnn.train", ("--dataset", "airline"), "rmse", higher_is_better=False, baseline="sarima"),
         Row("rnn.train", ("--dataset", "adding", "--sequence-length", "50", "--batch-size", "64"), "mse",
@@ -121,12 +123,12 @@ BENCHMARKS: dict[str, list[Row]] = {
         Row("deep_rnn.train", ("--layers", "3"), "accuracy", seeds=(0,)),
     ],
     "birnn": [
-        Row("birnn.train", (), "accuracy", baseline="majority_class"),
+        Row("birnn.train", (), "accuracy", baseline="majority_class", seeds=TEN_SEEDS),
         # The same network reading forward only, on the same data, seeds and budget.
-        Row("birnn.train", ("--no-bidirectional",), "accuracy", baseline="majority_class"),
+        Row("birnn.train", ("--no-bidirectional",), "accuracy", baseline="majority_class", seeds=TEN_SEEDS),
     ],
     "attention": [
-        Row("attention.train", (), "exact_match", target=0.99),
+        Row("attention.train", (), "exact_match", target=0.99, seeds=TEN_SEEDS),
         Row("attention.train", ("--attention", "luong-general"), "exact_match", target=0.99),
         # The same encoder-decoder without attention: one fixed context vector.
         Row("attention.train", ("--attention", "none"), "exact_match"),
@@ -387,7 +389,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     text = (f"# Benchmark: {args.folder}/\n\n"
             f"Written by `{command.strip()}` on {datetime.date.today().isoformat()}, {machine_description()}; "
             f"seeds {', '.join(map(str, seeds))}{' (--quick: a dry run, not a result)' if args.quick else ''}, "
-            f"except rows with their own (the seeds column: a default chosen on the validation split runs 0-9, a slow "
+            f"except rows with their own (the seeds column: the default row of ann/ to attention/ runs 0-9, a slow "
             f"comparison row one).\n"
             f"Mean and spread are over the row's seeds; the baseline is the row's "
             f"named baseline on the same test split (of the first seed; baselines that learn nothing are the same for "
