@@ -50,8 +50,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     from ann.model import build_model
     from common.training import (classical_baselines, evaluate_classification, evaluate_regression, finish_run,
-                                 make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
-                                 quick_settings, start_run)
+                                 make_callbacks, make_optimizer, make_strategy, mixed_precision_scope,
+                                 progress_verbosity, quick_settings, start_run)
+
+    strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 
     # ---- Data: features (n, d), standardized on the training split; class indices or a target value
     with exit_on_bad_input():
@@ -60,20 +62,21 @@ def main(argv: list[str] | None = None) -> dict:
     dataset, epochs = quick_settings(config, dataset)
 
     # ---- Model: hidden Dense layers, then an output layer and a loss that fit the task
-    with mixed_precision_scope(config.mixed_precision):  # --mixed-precision: float16 maths, float32 weights
-        model = build_model(input_dim=dataset.input_shape[0], task=dataset.task, num_classes=dataset.num_classes,
-                            hidden_units=parse_int_list(config.hidden_units, "--hidden-units"),
-                            activation=config.activation, dropout_rate=config.dropout)
-    if dataset.task == "regression":  # one linear unit: mean squared error, and the mean absolute error to read
-        loss, metrics = keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
-    elif dataset.num_classes == 2:    # one sigmoid unit: p(class 1)
-        loss, metrics = keras.losses.BinaryCrossentropy(), [keras.metrics.BinaryAccuracy(name="accuracy")]
-    else:                             # softmax over the classes; labels stay class indices, hence "sparse"
-        loss, metrics = keras.losses.SparseCategoricalCrossentropy(), \
-            [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-                  loss=loss, metrics=metrics,
-                  jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
+    with strategy.scope():  # --distribute: variables made here are mirrored on every replica
+        with mixed_precision_scope(config.mixed_precision):  # --mixed-precision: float16 maths, float32 weights
+            model = build_model(input_dim=dataset.input_shape[0], task=dataset.task, num_classes=dataset.num_classes,
+                                hidden_units=parse_int_list(config.hidden_units, "--hidden-units"),
+                                activation=config.activation, dropout_rate=config.dropout)
+        if dataset.task == "regression":  # one linear unit: mean squared error, and the mean absolute error to read
+            loss, metrics = keras.losses.MeanSquaredError(), [keras.metrics.MeanAbsoluteError(name="mae")]
+        elif dataset.num_classes == 2:    # one sigmoid unit: p(class 1)
+            loss, metrics = keras.losses.BinaryCrossentropy(), [keras.metrics.BinaryAccuracy(name="accuracy")]
+        else:                             # softmax over the classes; labels stay class indices, hence "sparse"
+            loss, metrics = keras.losses.SparseCategoricalCrossentropy(), \
+                [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                      loss=loss, metrics=metrics,
+                      jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
 
     # ---- Training: early stopping on the validation loss keeps the best epoch's weights
     run_dir = start_run(config, "ann", dataset.name, model)

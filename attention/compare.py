@@ -62,6 +62,8 @@ class CompareConfig(AttentionConfig):
         super().validate()
         parse_models(self.models)
         require(self.bins >= 1, f"--bins must be at least 1 (got {self.bins})")
+        require(self.distribute != "multi-worker", "a study runs on one machine: --distribute none or mirrored "
+                                                   "(train.py takes multi-worker)")
 
 
 def length_groups(lengths: list[int], bins: int) -> list[tuple[int, int]]:
@@ -127,6 +129,9 @@ def main(argv: list[str] | None = None) -> dict:
 
     quiet_tensorflow(config.verbose)
     from attention.dataset import load_dataset
+    from common.training import make_strategy
+
+    strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 
     with exit_on_bad_input():
         dataset = load_dataset(config)
@@ -137,7 +142,8 @@ def main(argv: list[str] | None = None) -> dict:
         attention, input_feeding = model_settings(model)
         run_config = dataclasses.replace(config, attention=attention, input_feeding=input_feeding,
                                          output_dir=str(study_dir))
-        result = train_model(run_config, dataset, group=model)  # train.py's compile and fit, one run folder each
+        # train.py's compile and fit, one run folder each
+        result = train_model(run_config, dataset, group=model, strategy=strategy)
         by_length = result["by_source_length"]
         groups = groups or length_groups([row["source_length"] for row in by_length], config.bins)
         rows += grouped_rows(model, by_length, groups)

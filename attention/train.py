@@ -78,9 +78,11 @@ class AttentionConfig(TrainConfig):
                 "--tokens word needs --pairs; the generated datasets are character-level")
 
 
-def train_model(config: AttentionConfig, dataset, group: str) -> dict:
+def train_model(config: AttentionConfig, dataset, group: str, strategy) -> dict:
     """Build, compile and fit the model the flags describe on dataset, decode the test split, save a run folder
-    under output_dir/<group>/. Returns metrics.json's content plus run_dir, history and the summary line."""
+    under output_dir/<group>/. Returns metrics.json's content plus run_dir, history and the summary line.
+
+    strategy is common.training.make_strategy(config.distribute), made once per process before TensorFlow runs."""
     import keras
 
     from attention.evaluation import seq2seq_evaluator
@@ -94,18 +96,20 @@ def train_model(config: AttentionConfig, dataset, group: str) -> dict:
     # ---- Model: encoder, then a decoder that attends over the encoder states at every output step
     # Settings that cannot fit together (luong-dot needs equal sizes) are bad input. --mixed-precision: float16
     # maths, float32 weights.
-    with exit_on_bad_input(), mixed_precision_scope(config.mixed_precision):
-        model = build_model(
-            source_vocabulary_size=len(dataset.meta["source_vocabulary"]), target_vocabulary_size=dataset.num_classes,
-            target_length=dataset.y_train.shape[1] - 1, attention=config.attention, cell=config.cell,
-            units=config.units, embedding_dim=config.embedding_dim, bidirectional_encoder=config.bidirectional_encoder,
-            attention_units=config.attention_units, input_feeding=config.input_feeding)
-    # Cross-entropy over the target vocabulary at every output step; a shorter target is padded with <pad> (id 0)
-    # after its <end>, and those positions are not scored.
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-                  loss=keras.losses.SparseCategoricalCrossentropy(ignore_class=0),
-                  metrics=[TokenAccuracy(name="accuracy")],
-                  jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
+    with strategy.scope():  # --distribute: variables made here are mirrored on every replica
+        with exit_on_bad_input(), mixed_precision_scope(config.mixed_precision):
+            model = build_model(
+                source_vocabulary_size=len(dataset.meta["source_vocabulary"]),
+                target_vocabulary_size=dataset.num_classes, target_length=dataset.y_train.shape[1] - 1,
+                attention=config.attention, cell=config.cell, units=config.units, embedding_dim=config.embedding_dim,
+                bidirectional_encoder=config.bidirectional_encoder, attention_units=config.attention_units,
+                input_feeding=config.input_feeding)
+        # Cross-entropy over the target vocabulary at every output step; a shorter target is padded with <pad> (id 0)
+        # after its <end>, and those positions are not scored.
+        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                      loss=keras.losses.SparseCategoricalCrossentropy(ignore_class=0),
+                      metrics=[TokenAccuracy(name="accuracy")],
+                      jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
 
     # ---- Training with teacher forcing: y rows are <start> y_1 .. y_T <end>; the decoder reads the true tokens up
     # to the last one (y[:, :-1]) and learns to write each next one (y[:, 1:]), whatever it would have written itself.
@@ -130,11 +134,14 @@ def main(argv: list[str] | None = None) -> dict:
     # TensorFlow loads only now, after the flags were checked, so that a mistyped flag is answered at once.
     quiet_tensorflow(config.verbose)
     from attention.dataset import load_dataset
+    from common.training import make_strategy
+
+    strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 
     # ---- Data: source ids (n, S) and target ids (n, T + 2) of <start> target <end>, padded with <pad> = 0
     with exit_on_bad_input():
         dataset = load_dataset(config)
-    result = train_model(config, dataset, group=f"attention/{config.attention}")
+    result = train_model(config, dataset, group=f"attention/{config.attention}", strategy=strategy)
     for example in result["examples"]:
         print(f"  {example['source']!r} -> {example['output']!r} (target {example['target']!r})")
     print(result["summary"])

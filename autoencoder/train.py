@@ -75,8 +75,10 @@ def main(argv: list[str] | None = None) -> dict:
     from autoencoder.evaluation import evaluate_anomaly, evaluate_reconstruction
     from autoencoder.model import build_model, encode
     from autoencoder.visualize import plot_latent_space, plot_latent_sweep
-    from common.training import (finish_run, make_callbacks, make_optimizer, mixed_precision_scope,
+    from common.training import (finish_run, make_callbacks, make_optimizer, make_strategy, mixed_precision_scope,
                                  progress_verbosity, quick_settings, start_run)
+
+    strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 
     # ---- Data: images (n, height, width, 1) in 0..1; the labels only colour the pictures and mark the anomalies
     with exit_on_bad_input():
@@ -95,20 +97,22 @@ def main(argv: list[str] | None = None) -> dict:
     num_pixels = int(np.prod(dataset.input_shape))
     # The VAE's KL term is divided by the number of pixels, like its reconstruction term (a mean over pixels), so
     # the loss is the negative ELBO per pixel: the same objective, on the scale of the other models' losses.
-    with mixed_precision_scope(config.mixed_precision):  # --mixed-precision: float16 maths, float32 weights
-        model = build_model(dataset.input_shape, arch=config.arch, code_size=config.code_size, noise_stddev=noise,
-                            kl_weight=config.beta / num_pixels)
-    if config.arch == "vae":
-        # -log p(x | z) for a decoder that gives each pixel a probability of being white (a Bernoulli): binary
-        # cross-entropy. The KL term is added by the model's KLDivergence layer; "reconstruction" tracks this part.
-        loss = keras.losses.BinaryCrossentropy()
-        metrics = [keras.metrics.BinaryCrossentropy(name="reconstruction"),
-                   keras.metrics.MeanSquaredError(name="mse")]
-    else:
-        loss, metrics = keras.losses.MeanSquaredError(), [keras.metrics.MeanSquaredError(name="mse")]
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-                  loss=loss, metrics=metrics,
-                  jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
+    with strategy.scope():  # --distribute: variables made here are mirrored on every replica
+        with mixed_precision_scope(config.mixed_precision):  # --mixed-precision: float16 maths, float32 weights
+            model = build_model(dataset.input_shape, arch=config.arch, code_size=config.code_size,
+                                noise_stddev=noise, kl_weight=config.beta / num_pixels)
+        if config.arch == "vae":
+            # -log p(x | z) for a decoder that gives each pixel a probability of being white (a Bernoulli):
+            # binary cross-entropy. The KL term is added by the model's KLDivergence layer; "reconstruction"
+            # tracks this part.
+            loss = keras.losses.BinaryCrossentropy()
+            metrics = [keras.metrics.BinaryCrossentropy(name="reconstruction"),
+                       keras.metrics.MeanSquaredError(name="mse")]
+        else:
+            loss, metrics = keras.losses.MeanSquaredError(), [keras.metrics.MeanSquaredError(name="mse")]
+        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                      loss=loss, metrics=metrics,
+                      jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
 
     # ---- Training: the target is the (clean) input itself; early stopping keeps the best epoch's weights
     run_dir = start_run(config, f"autoencoder/{config.arch}", dataset.name, model)

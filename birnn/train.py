@@ -60,8 +60,10 @@ def main(argv: list[str] | None = None) -> dict:
     from birnn.model import build_model
     from common.sequences import evaluate_sequence_model
     from common.tasks import loss_for_task, metrics_for_task
-    from common.training import (finish_run, make_callbacks, make_optimizer, mixed_precision_scope,
+    from common.training import (finish_run, make_callbacks, make_optimizer, make_strategy, mixed_precision_scope,
                                  progress_verbosity, quick_settings, start_run, write_json)
+
+    strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 
     # ---- Data: by default sequences (n, time, 1) with a label for every step that depends on both neighbours
     with exit_on_bad_input():
@@ -73,18 +75,19 @@ def main(argv: list[str] | None = None) -> dict:
         dataset, epochs = quick_settings(config, full_dataset)
 
         # ---- Model: Bidirectional(cell) reads the sequence both ways; the forward-only model reads it one way
-        with mixed_precision_scope(config.mixed_precision):  # --mixed-precision: float16 maths, float32 weights
-            model = build_model(cell=config.cell, merge_mode=config.merge_mode, bidirectional=bidirectional,
-                                task=dataset.task, units=config.units, num_layers=config.layers,
-                                input_shape=dataset.input_shape, num_classes=dataset.num_classes,
-                                many_to_many=config.many_to_many or bool(dataset.meta.get("label_per_step")),
-                                vocab_size=dataset.meta.get("vocab_size"), embedding_dim=config.embedding_dim,
-                                dropout_rate=config.dropout, mask_padding=dataset.name == "imdb")
-        # The loss follows the data (common/tasks.py): cross-entropy over the tags, at every step.
-        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-                      loss=loss_for_task(dataset.task, dataset.num_classes),
-                      metrics=metrics_for_task(dataset.task, dataset.num_classes),
-                      jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
+        with strategy.scope():  # --distribute: variables made here are mirrored on every replica
+            with mixed_precision_scope(config.mixed_precision):  # --mixed-precision: float16 maths, float32 weights
+                model = build_model(cell=config.cell, merge_mode=config.merge_mode, bidirectional=bidirectional,
+                                    task=dataset.task, units=config.units, num_layers=config.layers,
+                                    input_shape=dataset.input_shape, num_classes=dataset.num_classes,
+                                    many_to_many=config.many_to_many or bool(dataset.meta.get("label_per_step")),
+                                    vocab_size=dataset.meta.get("vocab_size"), embedding_dim=config.embedding_dim,
+                                    dropout_rate=config.dropout, mask_padding=dataset.name == "imdb")
+            # The loss follows the data (common/tasks.py): cross-entropy over the tags, at every step.
+            model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                          loss=loss_for_task(dataset.task, dataset.num_classes),
+                          metrics=metrics_for_task(dataset.task, dataset.num_classes),
+                          jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
 
         # ---- Training: early stopping on the validation loss keeps the best epoch's weights
         run_dir = start_run(config, "birnn" if bidirectional else "birnn/forward_only", dataset.name, model)

@@ -73,8 +73,10 @@ def main(argv: list[str] | None = None) -> dict:
     from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
     from common.tasks import loss_for_task, metrics_for_task, predicted_classes, predicted_confidence
     from common.training import (classical_baselines, evaluate_classification, finish_run, make_callbacks,
-                                 make_optimizer, mixed_precision_scope, progress_verbosity, quick_settings,
-                                 start_run)
+                                 make_optimizer, make_strategy, mixed_precision_scope, progress_verbosity,
+                                 quick_settings, start_run)
+
+    strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 
     # ---- Data: images (n, height, width, channels) scaled to 0..1, and class indices
     with exit_on_bad_input():
@@ -85,16 +87,19 @@ def main(argv: list[str] | None = None) -> dict:
     # ---- Model: convolution blocks, then a softmax over the classes (one sigmoid unit for two)
     # Flags that shrink the image below what a layer needs are bad input too. --mixed-precision: float16 maths,
     # float32 weights.
-    with exit_on_bad_input(), mixed_precision_scope(config.mixed_precision):
-        model = build_model(dataset.input_shape, dataset.num_classes, arch=config.arch, padding=config.padding,
-                            strides=config.strides, pooling=config.pooling, batchnorm=config.batchnorm,
-                            dropout_rate=None if config.dropout < 0 else config.dropout, blocks=config.blocks,
-                            filters=config.filters, augment=config.augment, flip=dataset.meta.get("flip_ok", False))
-    # Cross-entropy over the classes (binary for two), labels kept as class indices: common/tasks.py, as ann/ teaches.
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-                  loss=loss_for_task(dataset.task, dataset.num_classes),
-                  metrics=metrics_for_task(dataset.task, dataset.num_classes),
-                  jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
+    with strategy.scope():  # --distribute: variables made here are mirrored on every replica
+        with exit_on_bad_input(), mixed_precision_scope(config.mixed_precision):
+            model = build_model(dataset.input_shape, dataset.num_classes, arch=config.arch, padding=config.padding,
+                                strides=config.strides, pooling=config.pooling, batchnorm=config.batchnorm,
+                                dropout_rate=None if config.dropout < 0 else config.dropout, blocks=config.blocks,
+                                filters=config.filters, augment=config.augment,
+                                flip=dataset.meta.get("flip_ok", False))
+        # Cross-entropy over the classes (binary for two), labels kept as class indices: common/tasks.py, as ann/
+        # teaches.
+        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                      loss=loss_for_task(dataset.task, dataset.num_classes),
+                      metrics=metrics_for_task(dataset.task, dataset.num_classes),
+                      jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
 
     # ---- Training: the augmentation layers act only here; early stopping keeps the best epoch's weights
     run_dir = start_run(config, "cnn", dataset.name, model)

@@ -13,6 +13,7 @@ This module imports only the standard library: flags are checked before TensorFl
 import argparse
 import dataclasses
 import datetime
+import json
 import logging
 import os
 import re
@@ -25,6 +26,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "runs"
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
+DISTRIBUTE = ("none", "mirrored", "multi-worker")
 METAVARS = {int: "N", float: "F"}  # how help spells a number: --epochs N, --learning-rate F
 
 
@@ -65,6 +67,10 @@ class TrainConfig:
                                           "emulates float16")
     tensorboard: bool = option(False, "also write TensorBoard logs to RUN_DIR/tensorboard (view them with "
                                       "tensorboard --logdir RUN_DIR/tensorboard)")
+    distribute: str = option("none", "train on several devices with tf.distribute: mirrored copies the model to "
+                                     "every local GPU (on a CPU alone: two logical CPU devices), multi-worker to "
+                                     "every machine in the TF_CONFIG environment variable; --batch-size stays the "
+                                     "global batch, split between the copies", choices=DISTRIBUTE)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -88,6 +94,12 @@ class TrainConfig:
                 f"--steps-per-execution must be at least 1 (got {self.steps_per_execution})")
         output = Path(self.output_dir)
         require(not output.exists() or output.is_dir(), f"--output-dir {output} exists and is not a folder")
+        if self.distribute != "none":
+            require(os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow",
+                    f"--distribute {self.distribute} uses tf.distribute, which needs the TensorFlow backend "
+                    f"(KERAS_BACKEND is {os.environ.get('KERAS_BACKEND')!r})")
+        if self.distribute == "multi-worker":
+            read_tf_config()
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -111,6 +123,50 @@ class CellConfig:
         require(1 <= self.sequence_length <= 10_000,
                 f"--sequence-length must be between 1 and 10000 (got {self.sequence_length})")
         require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
+
+
+def read_tf_config() -> dict:
+    """The TF_CONFIG environment variable of --distribute multi-worker, checked: every worker of a multi-worker run
+    gets the same "cluster" (the host:port of each worker) and its own "task" (its type and index), for example
+
+        TF_CONFIG='{"cluster": {"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]},
+                    "task": {"type": "worker", "index": 0}}'
+
+    Raises ValueError, in one sentence, when it is missing or malformed.
+    """
+    text = os.environ.get("TF_CONFIG", "")
+    require(text.strip() != "", "--distribute multi-worker needs the TF_CONFIG environment variable (the cluster "
+                                "and this worker's task; see the README's Faster and bigger)")
+    try:
+        tf_config = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"TF_CONFIG is not valid JSON ({error})") from None
+    require(isinstance(tf_config, dict) and isinstance(tf_config.get("cluster"), dict)
+            and isinstance(tf_config.get("task"), dict),
+            'TF_CONFIG needs a "cluster" and a "task" object, e.g. {"cluster": {"worker": ["host1:12345", '
+            '"host2:12345"]}, "task": {"type": "worker", "index": 0}}')
+    cluster, task = tf_config["cluster"], tf_config["task"]
+    for job, addresses in cluster.items():
+        require(job in ("chief", "worker") and isinstance(addresses, list) and addresses
+                and all(isinstance(a, str) and re.fullmatch(r"[^\s:]+:\d+", a) for a in addresses),
+                f'TF_CONFIG\'s cluster must map "chief" and "worker" to lists of host:port addresses (got {job!r}: '
+                f'{addresses!r})')
+    require("worker" in cluster or "chief" in cluster, 'TF_CONFIG\'s cluster names no "worker"')
+    kind, index = task.get("type"), task.get("index")
+    tasks = ", ".join(f"{job} 0-{len(addresses) - 1}" for job, addresses in cluster.items())
+    require(kind in cluster and isinstance(index, int) and 0 <= index < len(cluster[kind]),
+            f"TF_CONFIG's task {task!r} is none of the cluster's ({tasks})")
+    return tf_config
+
+
+def is_chief(distribute: str) -> bool:
+    """True for the one process that writes the run folder: always, except on the other workers of a
+    --distribute multi-worker run (the chief is task "chief", or worker 0 when the cluster has no chief)."""
+    if distribute != "multi-worker":
+        return True
+    tf_config = read_tf_config()
+    kind, index = tf_config["task"]["type"], tf_config["task"]["index"]
+    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in tf_config["cluster"])
 
 
 def make_run_dir(output_dir: str | Path, arch: str, dataset_name: str) -> Path:

@@ -25,7 +25,8 @@ def save_figure(figure: plt.Figure, path: Path) -> Path:
 
 def plot_learning_curves(history: dict[str, list[float]], path: Path) -> Path:
     """Training and validation curves per epoch, one panel per metric (loss, accuracy, ...)."""
-    metrics = [name for name in history if not name.startswith("val_") and name != "learning_rate"]
+    metrics = [name for name in history
+               if not name.startswith("val_") and name not in ("learning_rate", "epoch_seconds")]
     figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
     for axis, name in zip(axes[0], metrics):
         epochs = np.arange(1, len(history[name]) + 1)

@@ -1,10 +1,12 @@
 """The bookkeeping around a train script's own compile and fit: the run folder, callbacks, evaluation, summary.
 
+    strategy = make_strategy(config.distribute)                  # --distribute, before TensorFlow runs anything
     dataset, epochs = quick_settings(config, dataset)            # --quick: a slice and two epochs
-    with mixed_precision_scope(config.mixed_precision):          # --mixed-precision: float16 maths, float32 weights
-        model = build_model(...)
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm), loss=..., ...,
-                  jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
+    with strategy.scope():                                       # variables mirrored on every replica
+        with mixed_precision_scope(config.mixed_precision):      # --mixed-precision: float16 maths, float32 weights
+            model = build_model(...)
+        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm), loss=...,
+                      jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
     run_dir = start_run(config, "ann", dataset.name, model)      # config.json, summary.txt
     history = model.fit(..., epochs=epochs, callbacks=make_callbacks(config, run_dir), verbose=progress_verbosity())
     result = finish_run(run_dir, model, history, evaluate_classification(model, dataset, run_dir), dataset, seconds)
@@ -12,7 +14,7 @@
 An evaluator, `evaluate(model, dataset, run_dir) -> Evaluation`, scores the test split beside its baselines and saves
 the task's own plots: classification and regression are here, a folder with another task writes its own.
 
-A run folder (never overwritten) holds:
+A run folder (never overwritten; with --distribute multi-worker only the chief writes one) holds:
     config.json  history.csv  metrics.json  model.keras  summary.txt  plots/learning_curves.png  plots/<task's own>
     tensorboard/ (with --tensorboard)
 """
@@ -24,8 +26,10 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Callable
 
@@ -33,7 +37,7 @@ import keras
 import numpy as np
 
 from common import metrics, plots
-from common.config import TrainConfig, exit_on_bad_input, make_run_dir, script_name
+from common.config import TrainConfig, exit_on_bad_input, is_chief, make_run_dir, script_name
 from common.datasets import Dataset
 from common.tasks import predicted_classes
 
@@ -163,6 +167,89 @@ def make_optimizer(name: str, learning_rate: float, clip_norm: float = 0.0) -> k
     return optimizers[name](learning_rate=learning_rate, global_clipnorm=clip_norm or None)
 
 
+class SingleDevice:
+    """--distribute none: one device, no tf.distribute strategy; its scope() changes nothing, on any backend."""
+
+    num_replicas_in_sync = 1
+
+    def scope(self):
+        return nullcontext()
+
+
+def make_strategy(distribute: str):
+    """The tf.distribute strategy a train script builds and compiles its model under (--distribute).
+
+    Call it before any TensorFlow operation runs: a multi-worker strategy, and the split of a CPU into two logical
+    devices, can only be set up before TensorFlow starts its runtime.
+
+    mirrored: one copy (replica) of the model per local GPU. Each training step splits the global batch
+    (--batch-size) between the replicas, each computes the gradients of its share, the gradients are summed across
+    replicas (an all-reduce), and every replica applies the same update, so the copies stay identical. On a machine
+    without a GPU the CPU is split into two logical devices, so that the mechanics run (and are tested) anywhere:
+    expect no speed-up from that, both devices share the same cores. If TensorFlow has started already (a test that
+    trains twice in one process), the devices it has are used.
+    multi-worker: the same across machines, every one running the same command with its own TF_CONFIG (see
+    common.config.read_tf_config); the gradients travel between them over the network (gRPC).
+    """
+    if distribute == "none":
+        return SingleDevice()
+    import tensorflow as tf
+
+    if distribute == "multi-worker":
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        mend_keras_for_multi_worker()
+    elif tf.config.list_physical_devices("GPU"):
+        strategy = tf.distribute.MirroredStrategy()  # every local GPU
+    else:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        try:
+            tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        except RuntimeError:  # the runtime has started: the CPU's logical devices can no longer change
+            log.info("--distribute mirrored: TensorFlow has started already; using the devices it has")
+        strategy = tf.distribute.MirroredStrategy([device.name for device in tf.config.list_logical_devices("CPU")])
+    log.info("--distribute %s: %d replicas in sync", distribute, strategy.num_replicas_in_sync)
+    return strategy
+
+
+def mend_keras_for_multi_worker() -> None:
+    """Let Keras 3.15's fit run under MultiWorkerMirroredStrategy (keras-team/keras issue 20585, open), in two places.
+
+    1. Before the first step, fit reads one batch to build the model's shapes and averages it over the replicas with
+       strategy.reduce, which this strategy cannot do for a tuple (x, y) of per-replica tensors ("Attempt to convert
+       a value (PerReplica...) to a Tensor"). Only the shapes matter there: Keras gets this worker's share instead.
+    2. After every step, the losses and metrics of the replicas are averaged with reduce(..., axis=0), which fails
+       for a number ("Invalid reduction dimension 0 for input with 0 dimensions"): they are averaged with axis=None,
+       the mean over replicas, as on one machine.
+    Both touch private Keras code: requirements.txt pins Keras below 3.16, and tests/test_common_distribute.py runs
+    two workers, so a Keras that changes either is noticed at once.
+    """
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import trainer as keras_trainer
+
+    keras_build = keras_trainer.TensorFlowTrainer._maybe_symbolic_build
+    keras_reduce = keras_trainer.reduce_per_replica
+    if getattr(keras_build, "mended", False):
+        return
+
+    def maybe_symbolic_build(self, iterator=None, data_batch=None):
+        if iterator is not None and data_batch is None:
+            for _, _, batches in iterator:
+                data_batch = keras.tree.map_structure(
+                    lambda value: value.values[0] if isinstance(value, tf.distribute.DistributedValues) else value,
+                    next(batches))
+                break
+        return keras_build(self, data_batch=data_batch)
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction in ("auto", "mean") and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return keras.tree.map_structure(lambda value: strategy.reduce("MEAN", value, axis=None), values)
+        return keras_reduce(values, strategy, reduction)
+
+    maybe_symbolic_build.mended = True
+    keras_trainer.TensorFlowTrainer._maybe_symbolic_build = maybe_symbolic_build
+    keras_trainer.reduce_per_replica = reduce_per_replica
+
+
 @contextmanager
 def mixed_precision_scope(enabled: bool):
     """Layers built inside compute in float16 and keep float32 weights when enabled (Keras' mixed_float16 policy).
@@ -181,8 +268,25 @@ def mixed_precision_scope(enabled: bool):
         keras.mixed_precision.set_global_policy("float32")
 
 
+class EpochTimer(keras.callbacks.Callback):
+    """Adds epoch_seconds to every epoch's logs (so to history.csv): the seconds its training steps took, without
+    the validation pass at its end. benchmarks/speed.py turns it into examples per second."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start, self.seconds = time.perf_counter(), None
+
+    def on_test_begin(self, logs=None):  # the validation pass at an epoch's end begins
+        if getattr(self, "seconds", 0) is None:
+            self.seconds = time.perf_counter() - self.start
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["epoch_seconds"] = self.seconds if self.seconds is not None else time.perf_counter() - self.start
+
+
 def make_callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
     callbacks = [
+        EpochTimer(),  # first, so that the callbacks after it see epoch_seconds
         # Stop when validation loss has not improved for `patience` epochs, and keep the best epoch's weights.
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
         keras.callbacks.ModelCheckpoint(run_dir / "model.keras", monitor="val_loss", save_best_only=True),
@@ -237,11 +341,13 @@ def shown_path(path: Path | str) -> str:
 # ----------------------------------------------------------------------------------------------------------------
 # The run folder around a train script's own compile and fit:
 #
+#     strategy = make_strategy(config.distribute)
 #     dataset, epochs = quick_settings(config, dataset)
-#     with mixed_precision_scope(config.mixed_precision):
-#         model = build_model(...)
-#     model.compile(optimizer=make_optimizer(...), loss=..., metrics=[...],
-#                   jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
+#     with strategy.scope():
+#         with mixed_precision_scope(config.mixed_precision):
+#             model = build_model(...)
+#         model.compile(optimizer=make_optimizer(...), loss=..., metrics=[...],
+#                       jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
 #     run_dir = start_run(config, "ann", dataset.name, model)
 #     history = model.fit(..., epochs=epochs, callbacks=make_callbacks(config, run_dir), verbose=progress_verbosity())
 #     result = finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, train_seconds)
@@ -307,8 +413,14 @@ def start_run(config: TrainConfig, group: str, dataset_name: str, model: keras.M
     written to exits 2 with one line, like any bad input. From here until finish_run, Ctrl-C ends training early
     (see Interruption).
     """
+    # Only one process writes the run folder: the other workers of --distribute multi-worker write theirs into a
+    # temporary folder, removed when they exit.
+    output_dir = config.output_dir
+    if not is_chief(config.distribute):
+        output_dir = temporary_folder()
+        log.info("this worker's files go to a temporary folder: the chief writes the run folder")
     with exit_on_bad_input():
-        run_dir = make_run_dir(config.output_dir, group, dataset_name)
+        run_dir = make_run_dir(output_dir, group, dataset_name)
     # Which script made the run, beside its flags: `python -m <folder>.train` and these settings repeat it. (A
     # folder's own --arch flag, as in cnn/, is one of the settings and keeps its key.)
     script = script_name(type(config))
@@ -317,6 +429,15 @@ def start_run(config: TrainConfig, group: str, dataset_name: str, model: keras.M
         model.summary(print_fn=lambda line, **_: summary_file.write(line + "\n"))
     Interruption.start(run_dir, model)
     return run_dir
+
+
+WORKER_FOLDERS: list[tempfile.TemporaryDirectory] = []  # removed as the process exits
+
+
+def temporary_folder() -> str:
+    """A folder that is removed when this process exits (a worker that is not the chief writes its files here)."""
+    WORKER_FOLDERS.append(tempfile.TemporaryDirectory(prefix="worker-"))
+    return WORKER_FOLDERS[-1].name
 
 
 def progress_verbosity() -> int:
@@ -343,6 +464,7 @@ def finish_run(run_dir: Path, model: keras.Model, history: keras.callbacks.Histo
         "params": int(model.count_params()),
         "epochs_run": len(history.history["loss"]),
         "train_seconds": round(train_seconds, 2),
+        "train_examples": len(dataset.x_train),
         **evaluation.details,
     }
     if Interruption.stop():

@@ -55,6 +55,8 @@ class CompareConfig(TrainConfig):
         lengths = parse_int_list(self.lengths, "--lengths")
         require(min(lengths) >= 2, f"--lengths must each be at least 2 (got {self.lengths!r})")
         parse_models(self.models)
+        require(self.distribute != "multi-worker", "a study runs on one machine: --distribute none or mirrored "
+                                                   "(train.py takes multi-worker)")
         require(self.units >= 1, f"--units must be at least 1 (got {self.units})")
         require(self.num_samples >= 100, f"--num-samples must be at least 100 (got {self.num_samples})")
 
@@ -102,9 +104,11 @@ def main(argv: list[str] | None = None) -> dict:
     import keras
 
     from common.sequences import load_adding
-    from common.training import (evaluate_regression, finish_run, make_callbacks, make_optimizer,
+    from common.training import (make_strategy, evaluate_regression, finish_run, make_callbacks, make_optimizer,
                                  mixed_precision_scope, progress_verbosity, quick_settings, start_run)
     from deep_rnn.model import build_model
+
+    strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 
     with exit_on_bad_input():
         study_dir = make_run_dir(config.output_dir, "deep_rnn", "compare")
@@ -117,12 +121,15 @@ def main(argv: list[str] | None = None) -> dict:
             run_config = dataclasses.replace(config, output_dir=str(study_dir))
             keras.utils.set_random_seed(config.seed)  # every model starts from the same seed
             data, epochs = quick_settings(config, dataset)
-            with mixed_precision_scope(config.mixed_precision):
-                model = build_model("regression", cell=cell, units=config.units, num_layers=depth,
-                                    input_shape=data.input_shape)
-            model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-                          loss=keras.losses.MeanSquaredError(), metrics=[keras.metrics.MeanAbsoluteError(name="mae")],
-                          jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
+            with strategy.scope():  # --distribute: variables made here are mirrored on every replica
+                with mixed_precision_scope(config.mixed_precision):
+                    model = build_model("regression", cell=cell, units=config.units, num_layers=depth,
+                                        input_shape=data.input_shape)
+                model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                              loss=keras.losses.MeanSquaredError(),
+                              metrics=[keras.metrics.MeanAbsoluteError(name="mae")],
+                              jit_compile=config.jit_compile or "auto",
+                              steps_per_execution=config.steps_per_execution)
             run_dir = start_run(run_config, name, data.name, model)
             start = time.perf_counter()
             history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=epochs,

@@ -12,6 +12,7 @@ networks themselves are backend-neutral. A GAN has no validation loss: --patienc
 
 import dataclasses
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -52,6 +53,17 @@ class GanConfig(TrainConfig):
                 f"--label-smoothing must be at least 0 and below 0.5 (got {self.label_smoothing})")
         require(self.reduce_lr_patience == 0, "--reduce-lr-patience watches a validation loss, which a GAN does "
                                               "not have: leave it at 0 (--patience watches the validation fid)")
+        # Tried with TensorFlow 2.21 on two logical CPUs: the two-replica train step fails with a graph error ("You
+        # must feed a value for placeholder tensor ... int32"), not resolved yet. One replica trains.
+        require(self.distribute == "none", "--distribute: this GAN's own train_step does not run on several "
+                                           "replicas yet; train it on one device (--distribute none)")
+        # fit calls train_step(data) on TensorFlow but train_step(state, data) on JAX, where the step must be a
+        # pure function of the weights it is handed and return the new ones: GAN.train_step is neither.
+        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+        require(backend == "tensorflow",
+                f"this GAN's train_step is written with tf.GradientTape, so it needs the TensorFlow backend "
+                f"(KERAS_BACKEND is {backend!r}); a JAX train_step is a stateless function of the weights instead "
+                f"(keras.io: Customizing what happens in fit() with JAX)")
 
 
 def make_gan_optimizer(config: GanConfig):
@@ -75,11 +87,13 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(config.verbose)
     import keras
 
-    from common.training import (mixed_precision_scope, progress_verbosity, quick_settings, start_run,
-                                 tensorboard_callback)
+    from common.training import (EpochTimer, make_strategy, mixed_precision_scope, progress_verbosity,
+                                 quick_settings, start_run, tensorboard_callback)
     from gan.evaluation import FidMonitor, evaluate_generator, load_or_train_scorer
     from gan.model import build_model
     from gan.visualize import SampleGrid
+
+    strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 
     # ---- Data: images (n, height, width, 1) in -1..1; the labels are read by --conditional and by the scorer
     with exit_on_bad_input():
@@ -93,11 +107,12 @@ def main(argv: list[str] | None = None) -> dict:
 
     # ---- Model: two networks, two optimizers, one loss (binary cross-entropy on D's logits: real 1, generated 0)
     num_classes = dataset.num_classes if config.conditional else 0
-    with mixed_precision_scope(config.mixed_precision):  # --mixed-precision: float16 maths, float32 weights
-        gan = build_model(dataset.input_shape, config.latent_dim, num_classes, config.label_smoothing)
-    gan.compile(d_optimizer=make_gan_optimizer(config), g_optimizer=make_gan_optimizer(config),
-                loss_fn=keras.losses.BinaryCrossentropy(from_logits=True),
-                jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
+    with strategy.scope():  # --distribute: variables made here are mirrored on every replica
+        with mixed_precision_scope(config.mixed_precision):  # --mixed-precision: float16 maths, float32 weights
+            gan = build_model(dataset.input_shape, config.latent_dim, num_classes, config.label_smoothing)
+        gan.compile(d_optimizer=make_gan_optimizer(config), g_optimizer=make_gan_optimizer(config),
+                    loss_fn=keras.losses.BinaryCrossentropy(from_logits=True),
+                    jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
 
     # ---- Training: D then G on every batch. No validation data: after each epoch FidMonitor scores samples of
     # fixed noise against the validation split (val_fid), and SampleGrid draws them.
@@ -106,7 +121,7 @@ def main(argv: list[str] | None = None) -> dict:
         for network in (gan.generator, gan.discriminator):
             network.summary(print_fn=lambda line, **_: summary_file.write(line + "\n"))
     grid = SampleGrid(config.latent_dim, config.conditional, run_dir / "plots", dataset.num_classes)
-    callbacks = [FidMonitor(scorer, dataset, config.latent_dim, config.conditional), grid,
+    callbacks = [EpochTimer(), FidMonitor(scorer, dataset, config.latent_dim, config.conditional), grid,
                  keras.callbacks.CSVLogger(str(run_dir / "history.csv")), keras.callbacks.TerminateOnNaN()]
     if config.patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_fid", mode="min", patience=config.patience,
@@ -140,7 +155,8 @@ def finish_gan_run(run_dir: Path, gan, history, evaluation, dataset, train_secon
     params = int(gan.generator.count_params())
     result = {"dataset": dataset.name, "task": "generation", "test": evaluation.test,
               "validation": evaluation.validation, "baselines": evaluation.baselines, "params": params,
-              "epochs_run": len(history.epoch), "train_seconds": round(train_seconds, 2), **evaluation.details,
+              "epochs_run": len(history.epoch), "train_seconds": round(train_seconds, 2),
+              "train_examples": len(dataset.x_train), **evaluation.details,
               "discriminator_params": int(gan.discriminator.count_params()), "scorer": scorer}
     if Interruption.stop():
         result["interrupted_at_epoch"] = result["epochs_run"]

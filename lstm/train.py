@@ -44,9 +44,11 @@ def main(argv: list[str] | None = None) -> dict:
 
     from common.sequences import evaluate_sequence_model
     from common.tasks import loss_for_task, metrics_for_task
-    from common.training import (finish_run, make_callbacks, make_optimizer, mixed_precision_scope,
+    from common.training import (finish_run, make_callbacks, make_optimizer, make_strategy, mixed_precision_scope,
                                  progress_verbosity, quick_settings, start_run)
     from lstm.model import build_model
+
+    strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 
     # ---- Data: windows (n, window, 1) of a series split in time order, or sequences and texts
     with exit_on_bad_input():
@@ -55,18 +57,19 @@ def main(argv: list[str] | None = None) -> dict:
     dataset, epochs = quick_settings(config, dataset)
 
     # ---- Model: LSTM layers, then a Dense output (at every step for many-to-many and text)
-    with mixed_precision_scope(config.mixed_precision):  # --mixed-precision: float16 maths, float32 weights
-        model = build_model(task=dataset.task, units=config.units, num_layers=config.layers,
-                            input_shape=dataset.input_shape, num_classes=dataset.num_classes,
-                            many_to_many=config.many_to_many, vocab_size=dataset.meta.get("vocab_size"),
-                            embedding_dim=config.embedding_dim, dropout_rate=config.dropout,
-                            mask_padding=dataset.name == "imdb")
-    # The loss follows the data (common/tasks.py): mean squared error for a value, cross-entropy over the classes
-    # for a label, and over the characters at every step for text (next-character classification).
-    model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-                  loss=loss_for_task(dataset.task, dataset.num_classes),
-                  metrics=metrics_for_task(dataset.task, dataset.num_classes),
-                  jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
+    with strategy.scope():  # --distribute: variables made here are mirrored on every replica
+        with mixed_precision_scope(config.mixed_precision):  # --mixed-precision: float16 maths, float32 weights
+            model = build_model(task=dataset.task, units=config.units, num_layers=config.layers,
+                                input_shape=dataset.input_shape, num_classes=dataset.num_classes,
+                                many_to_many=config.many_to_many, vocab_size=dataset.meta.get("vocab_size"),
+                                embedding_dim=config.embedding_dim, dropout_rate=config.dropout,
+                                mask_padding=dataset.name == "imdb")
+        # The loss follows the data (common/tasks.py): mean squared error for a value, cross-entropy over the classes
+        # for a label, and over the characters at every step for text (next-character classification).
+        model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
+                      loss=loss_for_task(dataset.task, dataset.num_classes),
+                      metrics=metrics_for_task(dataset.task, dataset.num_classes),
+                      jit_compile=config.jit_compile or "auto", steps_per_execution=config.steps_per_execution)
 
     # ---- Training: early stopping on the validation loss keeps the best epoch's weights
     run_dir = start_run(config, "lstm", dataset.name, model)

@@ -1,5 +1,5 @@
 """The flags of "Faster and bigger" that every train script shares: --jit-compile, --steps-per-execution N,
---mixed-precision and --tensorboard (common/config.py's TrainConfig, common/training.py's mixed_precision_scope).
+--mixed-precision and --tensorboard (--distribute has tests/test_common_distribute.py) (common/config.py's TrainConfig, common/training.py's mixed_precision_scope).
 
 Every script lists them; each train script hands jit_compile and steps_per_execution to its own compile (model.keras
 keeps the compile settings, so a run's saved model shows what its compile was given); mixed precision computes in
@@ -50,15 +50,17 @@ def compile_settings(run_dir: Path) -> dict:
 
 
 @pytest.mark.parametrize("module", SCRIPTS)
-def test_every_train_script_lists_the_four_flags(module, monkeypatch):
+def test_every_train_script_lists_the_five_flags(module, monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     output = io.StringIO()
     with contextlib.redirect_stdout(output), pytest.raises(SystemExit) as exit_info:
         importlib.import_module(module).main(["--help"])
     assert exit_info.value.code == 0
     text = " ".join(output.getvalue().split())
-    for usage in ("[--jit-compile]", "[--steps-per-execution N]", "[--mixed-precision]", "[--tensorboard]"):
+    for usage in ("[--jit-compile]", "[--steps-per-execution N]", "[--mixed-precision]", "[--tensorboard]",
+                  "[--distribute {none,mirrored,multi-worker}]"):
         assert usage in text
+    assert "--batch-size stays the global batch" in text
     assert "--jit-compile compile the training step with XLA" in text
     assert "every Nth batch only (default: 1)" in text
     assert "usually slower on a CPU" in text  # mixed precision: the help says what to expect here

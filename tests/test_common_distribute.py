@@ -1,0 +1,163 @@
+"""--distribute {none,mirrored,multi-worker} (common/training.py's make_strategy, common/config.py's TF_CONFIG check).
+
+The real thing needs a fresh process: TensorFlow splits the CPU into two logical devices, and joins a multi-worker
+cluster, only before its runtime starts, and this test process started it long ago. So the two-replica runs are
+subprocesses (few, each a --quick run of a few seconds), compared with an in-process single-device run: the same
+seed and global batch must give the same first-epoch loss. In-process, --distribute mirrored runs on the one device
+TensorFlow has, which still takes every folder's build, compile, fit and predict through tf.distribute.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import pandas as pd
+import pytest
+
+import ann.train
+from common.config import is_chief, read_tf_config
+
+ANN_ARGS = ["--dropout", "0", "--epochs", "1", "--quick"]  # no dropout: replicas would draw other masks
+
+# Why 1e-5: with two replicas each computes the mean loss and the gradients of its half of the batch, and the halves
+# are added in another order than one device adds the whole batch. That changes float32 rounding (about 1e-7
+# relative per step), nothing else: a wrong split or a gradient counted twice changes the loss by far more.
+LOSS_TOLERANCE = 1e-5
+
+
+def child_env(**extra: str) -> dict:
+    env = {name: value for name, value in os.environ.items() if name not in ("TF_CPP_MIN_LOG_LEVEL", "TF_CONFIG")}
+    return {**env, **extra}
+
+
+def first_epoch_loss(run_dir: Path) -> float:
+    return float(pd.read_csv(run_dir / "history.csv")["loss"].iloc[0])
+
+
+def run_folders(output_dir: Path) -> list[Path]:
+    return sorted(path.parent for path in output_dir.glob("ann/*/config.json"))
+
+
+@pytest.fixture(scope="module")
+def single_device_loss(tmp_path_factory) -> float:
+    """The first-epoch loss of the ann --quick run without --distribute, in this process."""
+    result = ann.train.main([*ANN_ARGS, "--output-dir", str(tmp_path_factory.mktemp("single"))])
+    return first_epoch_loss(Path(result["run_dir"]))
+
+
+def test_mirrored_on_two_logical_cpus_gives_the_single_device_loss(tmp_path, run_script, single_device_loss):
+    completed = run_script(["-m", "ann.train", *ANN_ARGS, "--distribute", "mirrored", "--output-dir",
+                            str(tmp_path)], env=child_env())
+    assert completed.returncode == 0, completed.stderr
+    assert "--distribute mirrored: 2 replicas in sync" in completed.stdout  # the CPU split in two
+    [run_dir] = run_folders(tmp_path)
+    assert json.loads((run_dir / "config.json").read_text())["distribute"] == "mirrored"
+    assert first_epoch_loss(run_dir) == pytest.approx(single_device_loss, rel=LOSS_TOLERANCE)
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def test_two_workers_write_one_run_folder_with_the_single_device_loss(tmp_path, single_device_loss):
+    workers = [f"127.0.0.1:{port}" for port in free_ports(2)]
+    processes = []
+    for index in range(2):
+        tf_config = json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})
+        processes.append(subprocess.Popen(
+            [sys.executable, "-m", "ann.train", *ANN_ARGS, "--distribute", "multi-worker", "--output-dir",
+             str(tmp_path)], cwd=Path(ann.train.__file__).parents[1], env=child_env(TF_CONFIG=tf_config),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [process.communicate(timeout=300) for process in processes]
+    for process, (out, err) in zip(processes, outputs):
+        assert process.returncode == 0, err
+        assert "--distribute multi-worker: 2 replicas in sync" in out
+    assert "the chief writes the run folder" in outputs[1][0]  # worker 1 says where its files went
+    [run_dir] = run_folders(tmp_path)  # worker 0, the chief, alone wrote into --output-dir
+    assert (run_dir / "metrics.json").is_file()
+    model = keras.saving.load_model(run_dir / "model.keras")
+    assert model.count_params() == json.loads((run_dir / "metrics.json").read_text())["params"]
+    assert first_epoch_loss(run_dir) == pytest.approx(single_device_loss, rel=LOSS_TOLERANCE)
+
+
+@pytest.mark.parametrize("module, argv", [
+    ("cnn.train", ["--dataset", "digits", "--arch", "basic", "--no-augment"]),
+    ("lstm.train", ["--dataset", "sine"]),
+    ("attention.train", []),
+], ids=["cnn", "lstm", "attention"])
+def test_mirrored_in_process_trains_every_kind_of_model(module, argv, tmp_path, run_main):
+    import importlib
+
+    result, out, err = run_main(importlib.import_module(module).main,
+                                [*argv, "--quick", "--distribute", "mirrored", "--output-dir", str(tmp_path)])
+    assert isinstance(result, dict), err
+    assert any("--distribute mirrored: 1 replicas in sync" in line for line in out)  # the device TF has
+    assert all(value == value for value in result["test"].values())  # numbers, not NaN
+    assert (Path(result["run_dir"]) / "model.keras").is_file()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# TF_CONFIG and bad input: one line, exit status 2, nothing written, before TensorFlow does anything
+
+
+def test_the_chief_is_task_chief_or_else_worker_0(monkeypatch):
+    cluster = {"worker": ["h1:1", "h2:1"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
+    assert is_chief("multi-worker") and read_tf_config()["cluster"] == cluster
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    assert not is_chief("multi-worker") and is_chief("none") and is_chief("mirrored")
+    with_chief = {"chief": ["h0:1"], **cluster}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": with_chief, "task": {"type": "worker", "index": 0}}))
+    assert not is_chief("multi-worker")
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": with_chief, "task": {"type": "chief", "index": 0}}))
+    assert is_chief("multi-worker")
+
+
+@pytest.mark.parametrize("tf_config, words", [
+    (None, "needs the TF_CONFIG environment variable"),
+    ("{cluster: workers}", "TF_CONFIG is not valid JSON"),
+    ('{"cluster": {"worker": ["h1:1"]}}', 'TF_CONFIG needs a "cluster" and a "task"'),
+    ('{"cluster": {"worker": ["h1"]}, "task": {"type": "worker", "index": 0}}', "lists of host:port addresses"),
+    ('{"cluster": {"ps": ["h1:1"]}, "task": {"type": "ps", "index": 0}}', "lists of host:port addresses"),
+    ('{"cluster": {"worker": ["h1:1", "h2:1"]}, "task": {"type": "worker", "index": 2}}', "is none of the cluster's"),
+], ids=["missing", "not-json", "no-task", "no-port", "parameter-server", "index-out-of-range"])
+def test_a_malformed_tf_config_is_bad_input(tf_config, words, monkeypatch, assert_bad_input):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    if tf_config is not None:
+        monkeypatch.setenv("TF_CONFIG", tf_config)
+    assert_bad_input(ann.train.main, ["--distribute", "multi-worker"], words)
+
+
+def test_the_gan_refuses_several_replicas(assert_bad_input):
+    import gan.train
+
+    assert_bad_input(gan.train.main, ["--distribute", "mirrored"], "does not run on several replicas yet")
+
+
+def test_an_unknown_strategy_is_bad_input(assert_bad_input):
+    assert_bad_input(ann.train.main, ["--distribute", "nope"], "invalid choice: 'nope'")
+
+
+def test_distribute_needs_the_tensorflow_backend(monkeypatch, assert_bad_input):
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert_bad_input(ann.train.main, ["--distribute", "mirrored"], "needs the TensorFlow backend")
+
+
+@pytest.mark.parametrize("module", ["deep_rnn.compare", "attention.compare"])
+def test_a_study_refuses_multi_worker(module, monkeypatch, assert_bad_input):
+    import importlib
+
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["h1:1"]}, "task": {"type": "worker",
+                                                                                          "index": 0}}))
+    assert_bad_input(importlib.import_module(module).main, ["--distribute", "multi-worker"],
+                     "a study runs on one machine")
