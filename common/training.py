@@ -269,8 +269,9 @@ def mixed_precision_scope(enabled: bool):
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Adds epoch_seconds to every epoch's logs (so to history.csv): the seconds its training steps took, without
-    the validation pass at its end. benchmarks/speed.py turns it into examples per second."""
+    """Adds epoch_seconds to the History that fit returns: per epoch, the seconds its training steps took, without
+    the validation pass at its end. benchmarks/speed.py turns it into examples per second. (Not to the epoch's logs,
+    so the progress lines and history.csv stay as they were.)"""
 
     def on_epoch_begin(self, epoch, logs=None):
         self.start, self.seconds = time.perf_counter(), None
@@ -280,13 +281,13 @@ class EpochTimer(keras.callbacks.Callback):
             self.seconds = time.perf_counter() - self.start
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["epoch_seconds"] = self.seconds if self.seconds is not None else time.perf_counter() - self.start
+        seconds = self.seconds if self.seconds is not None else time.perf_counter() - self.start
+        self.model.history.history.setdefault("epoch_seconds", []).append(seconds)
 
 
 def make_callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.Callback]:
     callbacks = [
-        EpochTimer(),  # first, so that the callbacks after it see epoch_seconds
+        EpochTimer(),
         # Stop when validation loss has not improved for `patience` epochs, and keep the best epoch's weights.
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
         keras.callbacks.ModelCheckpoint(run_dir / "model.keras", monitor="val_loss", save_best_only=True),
@@ -447,7 +448,7 @@ def progress_verbosity() -> int:
 
 def finish_run(run_dir: Path, model: keras.Model, history: keras.callbacks.History, evaluation: Evaluation,
                dataset: Dataset, train_seconds: float) -> dict:
-    """Save model.keras, the learning curves and metrics.json; log the scores beside the baselines.
+    """Save model.keras and the learning curves, then write_metrics: metrics.json, the scores, the summary line.
 
     Returns metrics.json's content plus "run_dir", "history" (per-epoch lists) and "summary" (the last line to print).
     """
@@ -455,17 +456,28 @@ def finish_run(run_dir: Path, model: keras.Model, history: keras.callbacks.Histo
     # before the checkpoint wrote anything.
     model.save(run_dir / "model.keras")
     plots.plot_learning_curves(history.history, run_dir / "plots" / "learning_curves.png")
+    return write_metrics(run_dir, evaluation, dataset, history, train_seconds, params=int(model.count_params()))
+
+
+def write_metrics(run_dir: Path, evaluation: Evaluation, dataset: Dataset, history: keras.callbacks.History,
+                  train_seconds: float, params: int, task: str | None = None, **extra) -> dict:
+    """Write metrics.json (task defaults to dataset.task; extra keys go last), log the test scores beside the
+    baselines and the TensorBoard command, and return metrics.json's content plus run_dir, history and summary.
+
+    finish_run calls it; so does a script that saves its own files (gan/ keeps two networks).
+    """
     result = {
         "dataset": dataset.name,
-        "task": dataset.task,
+        "task": task or dataset.task,
         "test": evaluation.test,
         **({"validation": evaluation.validation} if evaluation.validation else {}),
         "baselines": evaluation.baselines,
-        "params": int(model.count_params()),
-        "epochs_run": len(history.history["loss"]),
+        "params": params,
+        "epochs_run": len(history.epoch),
         "train_seconds": round(train_seconds, 2),
         "train_examples": len(dataset.x_train),
         **evaluation.details,
+        **extra,
     }
     if Interruption.stop():
         result["interrupted_at_epoch"] = result["epochs_run"]  # the epoch Ctrl-C ended, validated as it stood
@@ -473,5 +485,5 @@ def finish_run(run_dir: Path, model: keras.Model, history: keras.callbacks.Histo
     log.info("test split, model beside baselines:\n%s", metrics.format_comparison(evaluation.test,
                                                                                    evaluation.baselines))
     log_tensorboard_command(run_dir)
-    line = summary_line(evaluation.test, result["params"], train_seconds, run_dir)
+    line = summary_line(evaluation.test, params, train_seconds, run_dir)
     return {**result, "run_dir": str(run_dir), "history": history.history, "summary": line}

@@ -142,30 +142,17 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def finish_gan_run(run_dir: Path, gan, history, evaluation, dataset, train_seconds: float, scorer: dict) -> dict:
-    """common.training.finish_run for a model with two networks and two losses (and no "loss" of its own): saves
-    model.keras (the generator: the part worth keeping), discriminator.keras, learning_curves.png and metrics.json,
-    logs the scores beside the anchors, and returns metrics.json's content plus run_dir, history and summary."""
-    from common import metrics
-    from common.training import Interruption, log_tensorboard_command, summary_line, write_json
+    """common.training.finish_run for a model with two networks and two losses: saves model.keras (the generator:
+    the part worth keeping), discriminator.keras and learning_curves.png, then metrics.json through write_metrics."""
+    from common.training import write_metrics
     from gan.visualize import plot_gan_curves
 
     gan.generator.save(run_dir / "model.keras")
     gan.discriminator.save(run_dir / "discriminator.keras")
     plot_gan_curves(history.history, run_dir / "plots" / "learning_curves.png")
-    params = int(gan.generator.count_params())
-    result = {"dataset": dataset.name, "task": "generation", "test": evaluation.test,
-              "validation": evaluation.validation, "baselines": evaluation.baselines, "params": params,
-              "epochs_run": len(history.epoch), "train_seconds": round(train_seconds, 2),
-              "train_examples": len(dataset.x_train), **evaluation.details,
-              "discriminator_params": int(gan.discriminator.count_params()), "scorer": scorer}
-    if Interruption.stop():
-        result["interrupted_at_epoch"] = result["epochs_run"]
-    write_json(run_dir / "metrics.json", result)
-    log.info("test split, generated samples beside the anchors:\n%s",
-             metrics.format_comparison(evaluation.test, evaluation.baselines))
-    log_tensorboard_command(run_dir)
-    line = summary_line(evaluation.test, params, train_seconds, run_dir)
-    return {**result, "run_dir": str(run_dir), "history": history.history, "summary": line}
+    return write_metrics(run_dir, evaluation, dataset, history, train_seconds,
+                         params=int(gan.generator.count_params()), task="generation",
+                         discriminator_params=int(gan.discriminator.count_params()), scorer=scorer)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,10 @@ def test_run_folder_contents_and_learning(tmp_path):
 
     history = pd.read_csv(run_dir / "history.csv")
     assert len(history) == saved["epochs_run"] and history["loss"].iloc[-1] < history["loss"].iloc[0]
+    # EpochTimer: the seconds of each epoch's training steps, in the returned history only (benchmarks/speed.py)
+    assert "epoch_seconds" not in history.columns and saved["train_examples"] == len(dataset.x_train)
+    seconds = result["history"]["epoch_seconds"]
+    assert len(seconds) == saved["epochs_run"] and all(value > 0 for value in seconds)
     config = json.loads((run_dir / "config.json").read_text())
     assert config["script"] == "tests/test_common_training.py" and config["folder"] == "tests"
     assert config["epochs"] == 15 and config["learning_rate"] == 0.01
