@@ -206,7 +206,10 @@ def make_strategy(distribute: str):
             tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         except RuntimeError:  # the runtime has started: the CPU's logical devices can no longer change
             log.info("--distribute mirrored: TensorFlow has started already; using the devices it has")
-        strategy = tf.distribute.MirroredStrategy([device.name for device in tf.config.list_logical_devices("CPU")])
+        # The gradients are added on one device and copied back (ReductionToOneDevice): TensorFlow's collective
+        # all-reduce, its choice otherwise, fails on a second model trained in the same process (a compare study).
+        strategy = tf.distribute.MirroredStrategy([device.name for device in tf.config.list_logical_devices("CPU")],
+                                                  cross_device_ops=tf.distribute.ReductionToOneDevice())
     log.info("--distribute %s: %d replicas in sync", distribute, strategy.num_replicas_in_sync)
     return strategy
 

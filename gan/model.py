@@ -218,7 +218,11 @@ class GAN(keras.Model):
         gradients = tape.gradient(scaled_loss, self.generator.trainable_weights)
         self.g_optimizer.apply_gradients(zip(gradients, self.generator.trainable_weights))
 
-        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("d_real", ops.mean(ops.sigmoid(real_logits))),
+        # With --distribute each replica's loss_fn gives its share of the global batch's loss (divided by the number
+        # of replicas, so that the replicas' summed gradients are the global batch's): the trackers show the whole.
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        for name, value in (("d_loss", d_loss * replicas), ("g_loss", g_loss * replicas),
+                            ("d_real", ops.mean(ops.sigmoid(real_logits))),
                             ("d_fake", ops.mean(ops.sigmoid(fake_logits)))):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}

@@ -53,10 +53,6 @@ class GanConfig(TrainConfig):
                 f"--label-smoothing must be at least 0 and below 0.5 (got {self.label_smoothing})")
         require(self.reduce_lr_patience == 0, "--reduce-lr-patience watches a validation loss, which a GAN does "
                                               "not have: leave it at 0 (--patience watches the validation fid)")
-        # Tried with TensorFlow 2.21 on two logical CPUs: the two-replica train step fails with a graph error ("You
-        # must feed a value for placeholder tensor ... int32"), not resolved yet. One replica trains.
-        require(self.distribute == "none", "--distribute: this GAN's own train_step does not run on several "
-                                           "replicas yet; train it on one device (--distribute none)")
         # fit calls train_step(data) on TensorFlow but train_step(state, data) on JAX, where the step must be a
         # pure function of the weights it is handed and return the new ones: GAN.train_step is neither.
         backend = os.environ.get("KERAS_BACKEND", "tensorflow")
