@@ -68,7 +68,9 @@ def plot_feature_maps(model: keras.Model, image: np.ndarray, path: Path, max_lay
                       max_channels: int = 8) -> Path:
     """One image (h, w, c) and, row by row, the first channels of each of the first convolution outputs."""
     convolutions = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)][:max_layers]
-    probe = keras.Model(model.inputs, [layer.output for layer in convolutions])
+    # model.input, one tensor like the one image predict is given: with model.inputs (a list of one) Keras' JAX
+    # backend warns that the structure of the inputs does not match.
+    probe = keras.Model(model.input, [layer.output for layer in convolutions])
     maps = probe.predict(image[None], verbose=0)
     maps = maps if isinstance(maps, list) else [maps]
     figure, axes = plt.subplots(len(maps), max_channels + 1, figsize=(1.3 * (max_channels + 1), 1.4 * len(maps)),

@@ -343,6 +343,9 @@ def setup_logging(verbose: bool) -> None:
     """Log lines go to standard output, in order with Keras' progress lines; errors alone go to standard error."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
                         handlers=[StdoutHandler()], force=True)
+    # JAX logs its search for a TPU at the INFO level ("Unable to initialize backend 'tpu'"): a notice, like
+    # TensorFlow's start-up ones, that --verbose shows.
+    logging.getLogger("jax").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def format_config(config) -> str:
