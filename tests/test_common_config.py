@@ -32,7 +32,7 @@ def test_defaults_and_spellings():
                                 "optimizer": "sgd", "seed": 7, "patience": 2, "output_dir": "/tmp",
                                 "reduce_lr_patience": 0, "clip_norm": 0.0, "quick": True, "verbose": False,
                                 "jit_compile": False, "steps_per_execution": 1, "mixed_precision": False,
-                                "tensorboard": False, "units": 4}
+                                "tensorboard": False, "distribute": "none", "units": 4}
 
 
 def test_help_shows_every_flag_with_its_default():
