@@ -95,9 +95,9 @@ class TrainConfig:
         output = Path(self.output_dir)
         require(not output.exists() or output.is_dir(), f"--output-dir {output} exists and is not a folder")
         if self.distribute != "none":
-            require(os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow",
+            require(keras_backend() == "tensorflow",
                     f"--distribute {self.distribute} uses tf.distribute, which needs the TensorFlow backend "
-                    f"(KERAS_BACKEND is {os.environ.get('KERAS_BACKEND')!r})")
+                    f"(KERAS_BACKEND is {keras_backend()!r})")
         if self.distribute == "multi-worker":
             read_tf_config()
 
@@ -123,6 +123,12 @@ class CellConfig:
         require(1 <= self.sequence_length <= 10_000,
                 f"--sequence-length must be between 1 and 10000 (got {self.sequence_length})")
         require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
+
+
+def keras_backend() -> str:
+    """The backend Keras will load (the KERAS_BACKEND environment variable, else TensorFlow), read without importing
+    Keras, so that a config can refuse a backend before the slow import."""
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
 def read_tf_config() -> dict:

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> dict:
     import keras
 
     from common.sequences import load_adding
-    from common.training import (make_strategy, evaluate_regression, finish_run, make_callbacks, make_optimizer,
+    from common.training import (evaluate_regression, finish_run, make_callbacks, make_optimizer, make_strategy,
                                  mixed_precision_scope, progress_verbosity, quick_settings, start_run)
     from deep_rnn.model import build_model
 

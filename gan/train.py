@@ -12,7 +12,6 @@ networks themselves are backend-neutral. A GAN has no validation loss: --patienc
 
 import dataclasses
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,8 +19,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python gan/train.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import (TrainConfig, exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow,
-                           require, setup_logging)
+from common.config import (TrainConfig, exit_on_bad_input, format_config, keras_backend, option, parse_config,
+                           quiet_tensorflow, require, setup_logging)
 from gan.dataset import DATASETS, load_dataset
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,7 @@ class GanConfig(TrainConfig):
                                               "not have: leave it at 0 (--patience watches the validation fid)")
         # fit calls train_step(data) on TensorFlow but train_step(state, data) on JAX, where the step must be a
         # pure function of the weights it is handed and return the new ones: GAN.train_step is neither.
-        backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+        backend = keras_backend()
         require(backend == "tensorflow",
                 f"this GAN's train_step is written with tf.GradientTape, so it needs the TensorFlow backend "
                 f"(KERAS_BACKEND is {backend!r}); a JAX train_step is a stateless function of the weights instead "
