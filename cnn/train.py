@@ -5,17 +5,19 @@
     python -m cnn.train --arch resnet --blocks 2         # residual blocks
     python -m cnn.train --dataset cifar10 --arch alexnet --epochs 10     # downloads CIFAR-10 once
     python -m cnn.train --image-dir my_photos/ --image-size 64           # one sub-folder per class
+    python -m cnn.train --image-dir big_folder/ --stream                 # read batch by batch with tf.data
 """
 
 import dataclasses
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (python cnn/train.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cnn.dataset import DATASETS, load_dataset
+from cnn.dataset import DATASETS, image_pipeline, load_dataset, read_images
 from common.config import (TrainConfig, exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow,
                            require, setup_logging)
 
@@ -47,6 +49,8 @@ class CnnConfig(TrainConfig):
     augment: bool = option(True, "random rotations, shifts and zooms (and flips where they make sense) in training")
     image_dir: str = option("", "folder of images with one sub-folder per class, instead of --dataset")
     image_size: int = option(64, "height and width that --image-dir images are resized to")
+    stream: bool = option(False, "read --image-dir images from their files batch by batch (tf.data) instead of all "
+                                 "into memory first: for folders bigger than memory")
 
     def validate(self) -> None:
         super().validate()
@@ -56,6 +60,7 @@ class CnnConfig(TrainConfig):
         require(self.dropout == -1.0 or 0.0 <= self.dropout < 1.0,
                 f"--dropout must be at least 0 and below 1, or -1 for the default (got {self.dropout})")
         require(8 <= self.image_size <= 512, f"--image-size must be between 8 and 512 (got {self.image_size})")
+        require(not self.stream or self.image_dir, "--stream reads an --image-dir; give one")
         require(not self.image_dir or Path(self.image_dir).is_dir(),
                 f"--image-dir {self.image_dir} is not a folder")
 
@@ -104,21 +109,39 @@ def main(argv: list[str] | None = None) -> dict:
     # ---- Training: the augmentation layers act only here; early stopping keeps the best epoch's weights
     run_dir = start_run(config, "cnn", dataset.name, model)
     start = time.perf_counter()
-    history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
-                        epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
-                        verbose=progress_verbosity())
+    if not config.stream:  # arrays in memory: Keras shuffles and batches them itself
+        history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
+                            epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
+                            verbose=progress_verbosity())
+    else:  # --stream: tf.data pipelines read the files; the decoded images are cached in a temporary folder
+        with tempfile.TemporaryDirectory(prefix="cnn-stream-") as cache:
+            train_data = image_pipeline(dataset.x_train, dataset.y_train, config.image_size, config.batch_size,
+                                        shuffle_seed=config.seed, cache_file=f"{cache}/train")
+            val_data = image_pipeline(dataset.x_val, dataset.y_val, config.image_size, config.batch_size,
+                                      cache_file=f"{cache}/val")
+            # shuffle=False: the pipeline shuffles itself, with the seed (Keras cannot reorder a tf.data pipeline)
+            history = model.fit(train_data, validation_data=val_data, epochs=epochs, shuffle=False,
+                                callbacks=make_callbacks(config, run_dir), verbose=progress_verbosity())
     train_seconds = time.perf_counter() - start
 
     # ---- Evaluation: the test split beside the majority class, and pictures of what the network sees
+    first_images = dataset.x_test[:25]  # pictured below with what the network says of them
+    if config.stream:  # decode the pictured images; predict the validation and test splits from pipelines
+        first_images = read_images(dataset.x_test[:25], config.image_size)
+        dataset = dataclasses.replace(
+            dataset, x_val=image_pipeline(dataset.x_val, dataset.y_val, config.image_size, config.batch_size),
+            x_test=image_pipeline(dataset.x_test, dataset.y_test, config.image_size, config.batch_size))
     evaluation = evaluate_classification(model, dataset, run_dir)
     probabilities = evaluation.outputs[:25]  # the first test images' outputs, already predicted above
-    plot_prediction_grid(dataset.x_test[:25], dataset.y_test[:25], predicted_classes(probabilities),
+    plot_prediction_grid(first_images, dataset.y_test[:25], predicted_classes(probabilities),
                          predicted_confidence(probabilities), dataset.class_names,
                          run_dir / "plots" / "predictions_grid.png")
     plot_filters(model, run_dir / "plots" / "filters.png")
-    plot_feature_maps(model, dataset.x_test[0], run_dir / "plots" / "feature_maps.png")
-    # Beside the majority class, what a practitioner would fit first on the pixels (scikit-learn, same split)
-    evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
+    plot_feature_maps(model, first_images[0], run_dir / "plots" / "feature_maps.png")
+    # Beside the majority class, what a practitioner would fit first on the pixels (scikit-learn, same split); they
+    # need every image in memory, so --stream leaves them out
+    if not config.stream:
+        evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
     result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
     print(result["summary"])
     return result

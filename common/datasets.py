@@ -31,7 +31,9 @@ class Dataset:
     """Train, validation and test arrays plus what a model and its evaluation need to know about them.
 
     x_* have shape (num_examples, *input_shape); y_* hold class indices (classification) or target values.
-    `meta` carries the source and anything needed to undo preprocessing, e.g. meta["target_scaler"].
+    `meta` carries the source and anything needed to undo preprocessing, e.g. meta["target_scaler"]. Data read
+    from files while training (a tf.data pipeline) keeps the file paths in x_* and one example's shape in
+    meta["input_shape"].
     """
 
     name: str
@@ -51,7 +53,7 @@ class Dataset:
 
     @property
     def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.x_train.shape[1:])
+        return tuple(self.meta.get("input_shape", self.x_train.shape[1:]))
 
     @property
     def num_classes(self) -> int:

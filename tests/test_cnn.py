@@ -1,6 +1,7 @@
 """cnn/: builders for every architecture, the image data sets (embedded, downloaded, a folder), quick runs, errors."""
 
 import json
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -135,10 +136,40 @@ def test_image_folder_is_loaded_resized_and_split(tmp_path):
 
 def test_image_folder_errors(tmp_path):
     with pytest.raises(ValueError, match="is not a folder"):
-        cnn_dataset.load_dataset(SimpleNamespace(image_dir=tmp_path / "missing", image_size=16))
+        cnn_dataset.load_dataset(SimpleNamespace(image_dir=tmp_path / "missing", image_size=16, stream=False))
     (tmp_path / "only_one" / "cats").mkdir(parents=True)
     with pytest.raises(ValueError, match="at least two sub-folders"):
-        cnn_dataset.load_dataset(SimpleNamespace(image_dir=tmp_path / "only_one", image_size=16))
+        cnn_dataset.load_dataset(SimpleNamespace(image_dir=tmp_path / "only_one", image_size=16, stream=True))
+
+
+def test_streamed_folder_has_the_same_split_and_pixels_as_the_loaded_one(tmp_path):
+    folder = write_image_folder(tmp_path / "squares", per_class=10)
+    loaded = cnn_dataset.load_dataset(CnnConfig(image_dir=str(folder), image_size=16))
+    streamed = cnn_dataset.load_dataset(CnnConfig(image_dir=str(folder), image_size=16, stream=True))
+    assert streamed.input_shape == (16, 16, 3) and streamed.x_test.dtype.kind == "U"  # file paths, one shape
+    assert streamed.class_names == loaded.class_names and streamed.sizes() == loaded.sizes()
+    for split in ("train", "val", "test"):  # the same files in the same order, decoded to the same pixels
+        y = getattr(streamed, f"y_{split}")
+        batches = list(cnn_dataset.image_pipeline(getattr(streamed, f"x_{split}"), y, 16, batch_size=4))
+        images = np.concatenate([images.numpy() for images, _ in batches])
+        np.testing.assert_array_equal(np.concatenate([labels.numpy() for _, labels in batches]), y)
+        np.testing.assert_array_equal(y, getattr(loaded, f"y_{split}"))
+        np.testing.assert_allclose(images, getattr(loaded, f"x_{split}"), atol=1e-6)
+
+
+def test_streamed_training_order_is_shuffled_every_epoch_and_set_by_the_seed(tmp_path):
+    paths = np.array([str(path) for path in sorted(write_image_folder(tmp_path / "squares", per_class=10).rglob("*.png"))])
+    labels = np.arange(len(paths))  # each image's own number, to follow the order
+    def epochs(seed, count=2):
+        pipeline = cnn_dataset.image_pipeline(paths, labels, 8, batch_size=5, shuffle_seed=seed,
+                                              cache_file=str(tmp_path / f"cache-{seed}"))
+        return [np.concatenate([batch.numpy() for _, batch in pipeline]) for _ in range(count)]
+
+    first, second = epochs(seed=3)
+    assert sorted(first) == sorted(second) == list(range(20))  # every image once per epoch
+    assert list(first) != list(second) and list(first) != list(range(20))  # a new order every epoch
+    np.testing.assert_array_equal(epochs(seed=3, count=1)[0], first)  # the same seed, the same order
+    assert (tmp_path / "cache-3.index").exists()  # the decoded images were cached to the file
 
 
 def test_downloaded_cifar10_keeps_keras_test_split(monkeypatch):
@@ -194,10 +225,26 @@ def test_quick_run_on_an_image_folder(tmp_path, run_main, assert_scores_recomput
     assert result["params"] == build_model((16, 16, 3), 2, arch="basic").count_params()
 
 
+def test_quick_streamed_run_scores_like_the_loaded_images(tmp_path, run_main, assert_scores_recomputed, monkeypatch):
+    folder = write_image_folder(tmp_path / "squares", per_class=10)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temporary"))  # where the pipeline's cache goes
+    (tmp_path / "temporary").mkdir()
+    output = tmp_path / "runs"
+    result, _, _ = run_main(main, ["--image-dir", str(folder), "--stream", "--image-size", "16", "--arch", "basic",
+                                   "--quick", "--output-dir", str(output)])
+    # The same split and pixels in memory: the saved model's scores recomputed from them match metrics.json.
+    metrics = check_run(result, output, cnn_dataset.load_dataset(CnnConfig(image_dir=str(folder), image_size=16)),
+                        assert_scores_recomputed)
+    assert set(metrics["baselines"]) == {"majority_class"}  # the pixel baselines need every image in memory
+    assert metrics["train_examples"] == 13 and json.loads((Path(result["run_dir"]) / "config.json").read_text())["stream"]
+    assert list((tmp_path / "temporary").iterdir()) == []  # the cache is gone
+
+
 @pytest.mark.parametrize("argv, words", [
     (["--strides", "0"], "--strides must be between 1 and 4"),
     (["--blocks", "-1"], "--blocks must be between 1 and 6"),
     (["--image-dir", "/no/such/folder"], "--image-dir /no/such/folder is not a folder"),
+    (["--stream"], "--stream reads an --image-dir"),
     (["--arch", "vgg"], "invalid choice: 'vgg'"),
     (["--dataset", "digits", "--arch", "alexnet", "--padding", "valid"], "only 1x1 when it reaches pool2"),
 ])
