@@ -396,7 +396,9 @@ def main(argv: Sequence[str] | None = None) -> dict:
     logistic = build_logistic_regression(data.input_shape[0], data.num_classes, seed=config.seed)
     print(f"logistic regression ({logistic.count_parameters()} parameters), "
           + ", ".join(f"{name} {value}" for name, value in logistic_settings.items()))
+    start = time.perf_counter()
     train(logistic, data.x_train, data.y_train, **logistic_settings, seed=config.seed, log_every=5)
+    logistic_seconds = time.perf_counter() - start
     logistic_accuracy = accuracy(logistic, data.x_test, data.y_test)
 
     sizes = [data.input_shape[0], *parse_int_list(config.hidden_units, "--hidden-units"), data.num_classes]
@@ -412,12 +414,16 @@ def main(argv: Sequence[str] | None = None) -> dict:
     results = {
         "test_accuracy": accuracy(model, data.x_test, data.y_test),
         "logistic_regression_test_accuracy": logistic_accuracy,
+        "logistic_regression_params": logistic.count_parameters(),
+        "logistic_regression_train_seconds": logistic_seconds,
         "gradient_check_max_rel_error": gradient_check(),
         "params": model.count_parameters(),
         "train_seconds": train_seconds,
     }
     print(f"test_accuracy={results['test_accuracy']:.4f} "
           f"logistic_regression_test_accuracy={logistic_accuracy:.4f} "
+          f"logistic_regression_params={logistic.count_parameters()} "
+          f"logistic_regression_train_seconds={logistic_seconds:.1f} "
           f"gradient_check_max_rel_error={results['gradient_check_max_rel_error']:.1e} "
           f"params={model.count_parameters()} train_seconds={train_seconds:.1f}")
     return results

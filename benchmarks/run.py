@@ -46,6 +46,8 @@ class Row:
     seeds: tuple[int, ...] | None = None  # run with these seeds only (a slow comparison row), not --seeds
     # More test metrics read from the same runs, each a line of its own: (metric, target, higher_is_better).
     also: tuple[tuple[str, float | None, bool], ...] = ()
+    # A script that trains several models: the prefix of the keys holding this metric's model's params and seconds.
+    costs_of: str = ""
 
     def describe(self) -> str:
         return " ".join(["python -m", self.module, *self.args])
@@ -162,7 +164,8 @@ BENCHMARKS: dict[str, list[Row]] = {
     # The root README's Classic exercises whose data is embedded (the others download, or need your own images).
     "classics": [
         # Logistic regression in NumPy, learning rate 0.1, batch 100, 20 epochs (ann/scratch.py's own settings).
-        Row("ann.scratch", ("--dataset", "mnist5k"), "logistic_regression_test_accuracy", writes_run_folder=False),
+        Row("ann.scratch", ("--dataset", "mnist5k"), "logistic_regression_test_accuracy", writes_run_folder=False,
+            costs_of="logistic_regression_"),
         Row("ann.train", ("--dataset", "mnist5k", "--hidden-units", "128,64", "--dropout", "0"), "accuracy"),
         # Truncated BPTT where the dependency is short (the sine) and where it is long (the adding problem).
         Row("rnn.train", ("--truncate", "5"), "rmse", higher_is_better=False, baseline="noise_floor"),
@@ -274,8 +277,8 @@ def score(row: Row, result: dict) -> dict:
         baseline = next((scores[row.metric] for scores in baselines.values() if row.metric in scores), None)
     others = {name: scores[row.metric] for name, scores in baselines.items()
               if row.metric in scores and scores[row.metric] != baseline}
-    return {"value": value, "baseline": baseline, "other_baselines": others, "train_seconds": result["train_seconds"],
-            "params": result.get("params")}
+    return {"value": value, "baseline": baseline, "other_baselines": others,
+            "train_seconds": result[f"{row.costs_of}train_seconds"], "params": result.get(f"{row.costs_of}params")}
 
 
 def summarize(row: Row, runs: list[dict], check_target: bool) -> dict:

@@ -235,6 +235,8 @@ def test_quick_run_learns_and_ends_with_the_summary_line(run_main):
     results, out, err = run_main(scratch.main, ["--quick"])
     assert results["test_accuracy"] > 0.8  # chance is 0.1
     assert results["logistic_regression_test_accuracy"] > 0.7
+    assert results["logistic_regression_params"] == 64 * 10 + 10  # digits: 64 pixels, 10 classes
+    assert results["logistic_regression_train_seconds"] > 0
     assert results["gradient_check_max_rel_error"] <= 1e-6
     last_line = out[-1]
     pairs = dict(pair.split("=") for pair in last_line.split())

@@ -56,6 +56,16 @@ def test_also_metrics_are_scored_from_the_same_runs_as_lines_of_their_own():
     assert coverage["baseline"] == 0.0  # the first baseline with the metric, as for a row that names none
 
 
+def test_a_script_of_several_models_shows_the_params_and_seconds_of_the_scored_one():
+    result = {"test_accuracy": 0.97, "params": 50890, "train_seconds": 9.0, "logistic_regression_test_accuracy": 0.89,
+              "logistic_regression_params": 7850, "logistic_regression_train_seconds": 2.0}
+    mlp = benchmark.score(benchmark.Row("ann.scratch", (), "accuracy", writes_run_folder=False), result)
+    logistic = benchmark.score(benchmark.Row("ann.scratch", (), "logistic_regression_test_accuracy",
+                                             writes_run_folder=False, costs_of="logistic_regression_"), result)
+    assert (mlp["value"], mlp["params"], mlp["train_seconds"]) == (0.97, 50890, 9.0)
+    assert (logistic["value"], logistic["params"], logistic["train_seconds"]) == (0.89, 7850, 2.0)
+
+
 @pytest.mark.parametrize("argv", [["cnn9"], ["ann", "--seeds", "a,b"], ["ann", "--seeds", "-1"]])
 def test_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
