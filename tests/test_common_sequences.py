@@ -133,10 +133,10 @@ def test_airline_dataset_splits_67_33_in_time_and_scores_against_the_right_month
     series = dataset.meta["series"]
     assert scaler.inverse_transform(dataset.x_test[0, -1, 0]) == pytest.approx(math.log(series[95] / series[94]),
                                                                                abs=1e-6)
-    # The default models the log growth on the same month a year before (a year of it per window).
+    # The default models the log growth on the same month a year before (three months of it per window).
     seasonal = forecasting.load_airline()
-    assert seasonal.meta["lag"] == 12 and seasonal.x_train.shape[1:] == (12, 1)
-    assert seasonal.meta["target_indices"]["train"][0] == 24  # 12 months for the first growth, 12 for the window
+    assert seasonal.meta["lag"] == 12 and seasonal.x_train.shape[1:] == (3, 1)
+    assert seasonal.meta["target_indices"]["train"][0] == 15  # 12 months for the first growth, 3 for the window
     assert seasonal.meta["target_scaler"].inverse_transform(seasonal.y_test[0]) == pytest.approx(
         math.log(series[96] / series[84]), abs=1e-6)
 

@@ -151,9 +151,9 @@ def test_quick_other_offline_datasets(dataset, tmp_path, run_main, assert_scores
     assert set(result["baselines"]) == expected and np.isfinite(result["test"]["rmse"])
     config = RnnConfig(dataset=dataset, sequence_length=20, num_samples=600)
     assert_scores_recomputed(run_dir, load_dataset(config).quick_slice())
-    if dataset == "airline":  # the baselines in thousands of passengers, as pinned in test_common_forecasting
+    if dataset == "airline":  # in thousands of passengers; the mean of the training months depends on the window
         assert [result["baselines"][name]["rmse"] for name in ("persistence", "seasonal_naive", "mean")] == \
-            pytest.approx([48.04, 41.85, 206.8], abs=0.1)
+            pytest.approx([48.04, 41.85, 216.5], abs=0.1)
 
 
 def test_quick_text_writes_bits_per_char_and_samples(tmp_path, run_main, assert_scores_recomputed):
