@@ -14,6 +14,7 @@ from benchmarks import speed
 ANN_QUICK_EXAMPLES = 512  # ann's --quick slice of digits: its first 512 training images
 
 
+@pytest.mark.slow  # ~45 s of three child processes; the table's parts are tested one by one below
 def test_quick_table_times_every_setting_in_child_processes(tmp_path, capsys):
     output = tmp_path / "speed.md"
     result = speed.main(["ann", "--quick", "--output", str(output)])

@@ -144,6 +144,7 @@ def test_a_malformed_tf_config_is_bad_input(tf_config, words, monkeypatch, asser
     assert_bad_input(ann.train.main, ["--distribute", "multi-worker"], words)
 
 
+@pytest.mark.slow  # ~25 s: a GAN in a child process on two logical CPUs; mirrored GAN training is also tested above
 def test_the_gan_on_two_replicas_reports_the_whole_batch_loss(tmp_path, run_script, run_main):
     """The GAN's own train_step: each replica's loss is its share of the global batch's (Keras divides it by the
     number of replicas so that the summed gradients are right); the tracked d_loss and g_loss must be the whole. The
