@@ -1,0 +1,75 @@
+"""Serve a trained run folder: a web page to try the model and a JSON API, on this machine only unless you ask.
+
+    python -m serve runs/ann/digits-20261122-184501             # then open http://127.0.0.1:8000
+    python -m serve runs/lstm/airline-20261122-190210 --port 8080
+    python -m serve RUN_DIR --host 0.0.0.0                      # reachable from other machines (see serve/README.md)
+
+RUN_DIR is a folder a train script wrote (config.json, metrics.json, model.keras). The model is loaded once, in Keras'
+safe mode; what else it needs (scaler, vocabulary, class names) is rebuilt from config.json by the folder's own
+dataset loader. A folder that is missing or damaged is one line on stderr and exit status 2. Ctrl-C stops the server.
+"""
+
+import argparse
+import ipaddress
+import socket
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file (python serve/__main__.py): make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from common.config import OneLineParser, exit_on_bad_input, quiet_tensorflow, require
+from serve.run_folder import check_run_folder
+
+PROG = "serve"  # errors start with it: `serve: error: ...`
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = OneLineParser(prog=PROG, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run_dir", help="a run folder written by a train script")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: 127.0.0.1, this machine only; 0.0.0.0: every network)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    parser.add_argument("--verbose", action="store_true", help="show TensorFlow's start-up messages")
+    return parser.parse_args(argv)
+
+
+def check_address(host: str, port: int) -> None:
+    """ValueError unless the port is free on host: said at once, in one line, rather than by uvicorn after loading."""
+    require(1 <= port <= 65535, f"--port must be between 1 and 65535 (got {port})")
+    try:
+        with socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET):
+            pass
+    except OSError as error:
+        raise ValueError(f"cannot listen on {host}:{port} ({error.strerror or error})") from None
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.1, ::1, localhost: addresses only this machine can reach."""
+    return ipaddress.ip_address(host if ":" in host else socket.gethostbyname(host)).is_loopback
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = parse_arguments(argv)
+    with exit_on_bad_input(PROG):
+        check_run_folder(arguments.run_dir)
+        check_address(arguments.host, arguments.port)
+
+    quiet_tensorflow(arguments.verbose)  # TensorFlow loads only now, after the cheap checks
+    import uvicorn
+
+    from serve.app import create_app
+    from serve.tasks import load_task
+
+    with exit_on_bad_input(PROG):
+        task = load_task(arguments.run_dir)
+    url_host = f"[{arguments.host}]" if ":" in arguments.host else arguments.host
+    print(f"serving {task.run.name} ({task.kind}) at http://{url_host}:{arguments.port}/ (Ctrl-C stops)", flush=True)
+    if not is_loopback(arguments.host):
+        print(f"note: --host {arguments.host} lets other machines reach this server; the API has no login",
+              flush=True)
+    uvicorn.run(create_app(task), host=arguments.host, port=arguments.port, log_level="info")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Open a run folder for serving: its config.json and metrics.json, its model.keras (in Keras' safe mode), and the
+data set it was trained on, rebuilt by the folder's own dataset.py.
+
+    config, metrics = check_run_folder("runs/ann/digits-20261122-184501")   # standard library only: fast
+    run = open_run_folder("runs/ann/digits-20261122-184501")   # RunFolder: path, config, metrics, model, dataset
+
+A run folder keeps the trained network but not everything needed to feed it new inputs: ann/'s feature scaler, a
+forecast's scaler and transform, a text model's vocabulary, the class names. They are all rebuilt here from
+config.json, by calling the folder's own `load_dataset` with the flags the run was trained with: every default data
+set is embedded and deterministic (fixed split seeds), so the server sees exactly what training saw. A data set that
+had to be downloaded must still be in Keras' cache, and a --image-dir or --pairs file must still be where it was.
+Nothing here writes a file.
+"""
+
+import dataclasses
+import importlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from common.config import require
+
+# The folder a run came from (config.json's "folder") -> its config class in <folder>/train.py.
+CONFIG_CLASSES = {"ann": "AnnConfig", "cnn": "CnnConfig", "rnn": "RnnConfig", "lstm": "LstmConfig",
+                  "gru": "GruConfig", "deep_rnn": "DeepRnnConfig", "birnn": "BirnnConfig",
+                  "attention": "AttentionConfig", "autoencoder": "AutoencoderConfig", "gan": "GanConfig"}
+RUN_FILES = ("config.json", "metrics.json", "model.keras")
+
+
+@dataclasses.dataclass
+class RunFolder:
+    """Everything a task needs to answer requests: the model and what training knew about its inputs."""
+
+    path: Path
+    config: dict      # config.json: "folder", "script" and every flag of the run
+    metrics: dict     # metrics.json: "dataset", "task", "test", "baselines", "params", ...
+    model: object     # the keras.Model of model.keras
+    dataset: object   # common.datasets.Dataset, rebuilt as training built it
+
+    @property
+    def folder(self) -> str:
+        return self.config["folder"]
+
+    @property
+    def name(self) -> str:
+        """'ann/digits-20261122-184501': what a page shows, without the server's own path."""
+        return f"{self.folder}/{self.path.name}"
+
+
+def read_json(path: Path) -> dict:
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} cannot be read ({type(error).__name__}: {error})") from None
+    require(isinstance(content, dict), f"{path} is not a JSON object")
+    return content
+
+
+def check_run_folder(run_dir: str | Path) -> tuple[dict, dict]:
+    """(config, metrics) of a run folder, or a ValueError in one sentence. Standard library only, so that a wrong
+    path is answered before TensorFlow's slow import."""
+    path = Path(run_dir)
+    require(path.is_dir(), f"{path} is not a folder; give a run folder such as runs/ann/digits-<time>")
+    missing = [name for name in RUN_FILES if not (path / name).is_file()]
+    require(not missing, f"{path} has no {' and no '.join(missing)}; is it a run folder written by a train script?")
+    config, metrics = read_json(path / "config.json"), read_json(path / "metrics.json")
+    folder = config.get("folder")
+    require(folder in CONFIG_CLASSES, f"{path / 'config.json'} names folder {folder!r}, none that serve knows "
+                                      f"({', '.join(CONFIG_CLASSES)})")
+    return config, metrics
+
+
+def rebuild_config(config: dict):
+    """The run's config dataclass (an AnnConfig, ...) from config.json: its flags, validated again."""
+    module = importlib.import_module(f"{config['folder']}.train")
+    config_class = getattr(module, CONFIG_CLASSES[config["folder"]])
+    fields = {field.name: config[field.name] for field in dataclasses.fields(config_class) if field.name in config}
+    return config_class(**fields)  # ValueError when a flag no longer holds (an --image-dir that was removed)
+
+
+def load_model(path: Path, folder: str):
+    """model.keras in Keras' safe mode (no Python code from the file runs), without its training settings.
+
+    The folder's model.py is imported first: it registers the folder's own layers (attention's decoder, the VAE's
+    sampling layer) under the names the file refers to. Any failure is a ValueError in one sentence.
+    """
+    import keras
+
+    importlib.import_module(f"{folder}.model")
+    try:
+        return keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as error:  # a damaged zip, a foreign file, an unknown layer: one line, whatever Keras raised
+        message = " ".join(str(error).split())[:300]
+        raise ValueError(f"{path} cannot be loaded ({type(error).__name__}: {message})") from None
+
+
+def open_run_folder(run_dir: str | Path) -> RunFolder:
+    """Check and load a run folder (see the module docstring); ValueError in one sentence for anything wrong."""
+    path = Path(run_dir)
+    config, metrics = check_run_folder(path)
+    folder = config["folder"]
+    dataset = importlib.import_module(f"{folder}.dataset").load_dataset(rebuild_config(config))
+    model = load_model(path / "model.keras", folder)
+    run = RunFolder(path, config, metrics, model, dataset)
+    check_model_fits_data(run)
+    return run
+
+
+def check_model_fits_data(run: RunFolder) -> None:
+    """ValueError when model.keras cannot read the data config.json describes: the files do not belong together."""
+    if run.folder == "gan":  # the generator reads noise, not images
+        return
+    expected = tuple(run.model.inputs[0].shape[1:])
+    given = tuple(run.dataset.x_train.shape[1:])
+    fits = len(expected) == len(given) and all(e is None or e == g for e, g in zip(expected, given))
+    require(fits, f"{run.path / 'model.keras'} reads inputs of shape {expected} but config.json describes "
+                  f"{run.dataset.name} examples of shape {given}; the files do not come from the same run")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# ann/'s scaler: the one thing its loader fits and does not return
+
+
+def rebuild_ann_scaler(dataset) -> tuple[object, np.ndarray, list[str]]:
+    """(scaler, raw test features, feature names) for an ann/ run on digits, breast_cancer or diabetes.
+
+    ann/dataset.py standardizes those features with a StandardScaler fitted on the training split, and keeps only the
+    standardized arrays. The same split of the same scikit-learn data (common.datasets.split_three_ways, fixed
+    seed) and ann.dataset.standardize give the same scaler again; it is checked against the loader's own output.
+    """
+    from sklearn import datasets as sklearn_datasets
+
+    from ann.dataset import standardize
+    from common.datasets import split_three_ways
+
+    loaders = {"digits": sklearn_datasets.load_digits, "breast_cancer": sklearn_datasets.load_breast_cancer,
+               "diabetes": sklearn_datasets.load_diabetes}
+    bunch = loaders[dataset.name]()
+    x_train, _, _, _, x_test, _ = split_three_ways(bunch.data, bunch.target, stratify=dataset.task != "regression")
+    scaler, (standardized,) = standardize(x_train)
+    require(np.allclose(standardized, dataset.x_train, atol=1e-5),
+            f"the rebuilt {dataset.name} scaler does not reproduce ann/dataset.py's features")
+    names = [str(name) for name in getattr(bunch, "feature_names", [])] or \
+        [f"pixel {row},{column}" for row in range(8) for column in range(8)]
+    return scaler, x_test, names

@@ -1,0 +1,300 @@
+"""What a served run does with a request: one class per kind of run, turning a JSON body into the model's input and
+its output into an answer in the data's own terms (class names, original units).
+
+    task = load_task("runs/ann/digits-20261122-184501")       # an ImageClassifier
+    task.predict(ImageBody(pixels=...))                       # {"class": "7", "probability": 0.98, "top": [...]}
+    task.describe()                                           # what GET /model shows, with an example body
+
+    kind            runs                                        input -> answer
+    image           ann, cnn, deep_rnn, birnn on digit images   pixels in 0..1 -> top-k classes
+    features        ann on breast_cancer, diabetes              feature values -> top-k classes, or a value
+    sequence        birnn tagging, the adding problem           values per step -> classes (per step), or a value
+    forecast        rnn, lstm, gru, deep_rnn, birnn on series   the series so far -> the next values
+    text, translation, reconstruction, samples                  serve/generative.py
+
+A task raises ValueError, in one sentence, for an input its run cannot take (a wrong size, too short a history); the
+server answers that with 422. The model is called with predict_on_batch (Task.call_model): a compiled graph, without
+model.predict's per-call set-up, and the same numbers.
+"""
+
+import math
+
+import numpy as np
+
+from common.config import require
+from serve.run_folder import RunFolder, open_run_folder, rebuild_ann_scaler
+from serve.schemas import Body, FeaturesBody, ForecastBody, ImageBody, SequenceBody
+
+IMAGE_DATASETS = ("digits", "mnist5k", "mnist", "fashion_mnist", "cifar10")
+DIGITS_PIXEL_MAX = 16.0  # scikit-learn's 8x8 digits count 0..16 in each pixel
+# The side of the square a hand-drawn digit is fitted into before it is sent, as the data sets were made: MNIST
+# digits fill a 20 x 20 box centred in 28 x 28, scikit-learn's digits the whole 8 x 8.
+DIGIT_BOX = {"digits": 8, "mnist5k": 20, "mnist": 20}
+MEBIBYTE = 1024 * 1024
+
+
+class Task:
+    """What every kind shares: the run, the body model of POST /predict, GET /model's description."""
+
+    kind = ""
+    Body = Body
+
+    def __init__(self, run: RunFolder):
+        self.run, self.model, self.dataset = run, run.model, run.dataset
+
+    def predict(self, body) -> dict:
+        raise NotImplementedError
+
+    def input_description(self) -> dict:
+        return {}
+
+    def example(self) -> dict:
+        """A body POST /predict accepts, made from the first test example: the page starts from it."""
+        raise NotImplementedError
+
+    def test_inputs(self, count: int) -> list[np.ndarray]:
+        """The model's own inputs for the first `count` test examples (serve/export.py checks exports on them)."""
+        return [self.dataset.x_test[:count]]
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest request body the server reads: 1 MiB, far more than any input here needs."""
+        return MEBIBYTE
+
+    def describe(self) -> dict:
+        metrics = self.run.metrics
+        return {"run": self.run.name, "folder": self.run.folder, "dataset": metrics.get("dataset"),
+                "task": metrics.get("task"), "kind": self.kind, "input": self.input_description(),
+                "test_metrics": metrics.get("test", {}), "baselines": metrics.get("baselines", {}),
+                "params": metrics.get("params"), "max_body_bytes": self.max_body_bytes, "example": self.example()}
+
+    def call_model(self, inputs) -> np.ndarray:
+        """The model's outputs for one batch, as float64. predict_on_batch runs the forward pass as a compiled graph
+        (traced once per input shape): 5 to 80 times faster here than calling the model eagerly, whose recurrent
+        layers step through time in Python."""
+        return np.asarray(self.model.predict_on_batch(inputs), dtype="float64")
+
+
+def class_probabilities(output: np.ndarray) -> np.ndarray:
+    """(k,) probabilities from one example's output: a softmax as it is; one sigmoid unit p as [1 - p, p]."""
+    output = np.asarray(output, dtype="float64").ravel()
+    return np.array([1.0 - output[0], output[0]]) if output.size == 1 else output
+
+
+def ranked(probabilities: np.ndarray, class_names: list[str], top_k: int) -> dict:
+    """The top_k classes, likeliest first: {"class", "index", "probability", "top": [{"class", "index", ...}]}."""
+    order = np.argsort(-probabilities, kind="stable")[:top_k]
+    top = [{"class": class_names[i], "index": int(i), "probability": float(probabilities[i])} for i in order]
+    return {"class": top[0]["class"], "index": top[0]["index"], "probability": top[0]["probability"], "top": top}
+
+
+def in_original_units(dataset, values: np.ndarray) -> list[float]:
+    """A regression output in the target's own units (common.training.original_units undoes its scaling)."""
+    from common.training import original_units
+
+    return [float(value) for value in original_units(dataset)(values)]
+
+
+class ImageClassifier(Task):
+    """A digit (or any image) classifier: ann/ reads the pixels as one vector, cnn/ as an image, deep_rnn/ and birnn/
+    as a sequence of rows; the body is the same image for all of them."""
+
+    kind = "image"
+    Body = ImageBody
+
+    def __init__(self, run: RunFolder):
+        super().__init__(run)
+        shape = run.dataset.x_train.shape[1:]
+        self.scaler = None
+        if run.folder == "ann":  # (h * w,) pixels; digits standardized by a scaler ann/dataset.py does not keep
+            side = math.isqrt(shape[0])
+            self.shape = (side, side, 1)
+            if run.dataset.name == "digits":
+                self.scaler, raw_test, _ = rebuild_ann_scaler(run.dataset)
+                self.first_test_image = raw_test[0].reshape(side, side, 1) / DIGITS_PIXEL_MAX
+            else:
+                self.first_test_image = run.dataset.x_test[0].reshape(self.shape)
+        else:  # (h, w, channels) images, or (rows, columns) read row by row
+            self.shape = tuple(shape) if len(shape) == 3 else (*shape, 1)
+            self.first_test_image = run.dataset.x_test[0].reshape(self.shape)
+
+    @property
+    def max_body_bytes(self) -> int:
+        return max(MEBIBYTE, 24 * int(np.prod(self.shape)))  # about 24 characters per value of JSON
+
+    def input_description(self) -> dict:
+        height, width, channels = self.shape
+        return {"height": height, "width": width, "channels": channels, "values": "0 (black) to 1 (white)",
+                "digit_box": DIGIT_BOX.get(self.dataset.name) if channels == 1 else None,
+                "classes": list(self.dataset.class_names)}
+
+    def example(self) -> dict:
+        image = self.first_test_image.round(4)
+        return {"pixels": image[..., 0].tolist()} if self.shape[2] == 1 else {"rgb": image.tolist()}
+
+    def image(self, body) -> np.ndarray:
+        """The body's image as an array (h, w, channels), checked against the size the model was trained on."""
+        height, width, channels = self.shape
+        field, values = ("pixels", body.pixels) if channels == 1 else ("rgb", body.rgb)
+        other = "rgb" if channels == 1 else "pixels"
+        require(values is not None, f"this model reads {'gray' if channels == 1 else 'colour'} images: send "
+                                    f"{field} ({height} rows of {width} {'values' if channels == 1 else '[r, g, b]'})"
+                                    + (f", not {other}" if getattr(body, other) is not None else ""))
+        require(len(values) == height, f"{field} must have {height} rows (got {len(values)})")
+        for row, line in enumerate(values):
+            require(len(line) == width, f"{field}[{row}] must have {width} values (got {len(line)})")
+        return np.asarray(values, dtype="float32").reshape(self.shape)
+
+    def model_input(self, image: np.ndarray) -> np.ndarray:
+        """(1, ...) what this run's model reads, from an image (h, w, channels) in 0..1."""
+        if self.run.folder == "ann":
+            flat = image.reshape(1, -1)
+            return (flat if self.scaler is None else self.scaler.transform(flat * DIGITS_PIXEL_MAX)).astype("float32")
+        return image.reshape(1, *self.dataset.x_train.shape[1:])
+
+    def predict(self, body: ImageBody) -> dict:
+        probabilities = class_probabilities(self.call_model(self.model_input(self.image(body)))[0])
+        return ranked(probabilities, self.dataset.class_names, body.top_k)
+
+
+class FeatureModel(Task):
+    """ann/ on tabular data: one value per feature, in the original units, standardized as in training."""
+
+    kind = "features"
+    Body = FeaturesBody
+
+    def __init__(self, run: RunFolder):
+        super().__init__(run)
+        self.scaler, self.raw_test, self.feature_names = rebuild_ann_scaler(run.dataset)
+
+    def input_description(self) -> dict:
+        return {"features": self.feature_names, "classes": list(self.dataset.class_names)}
+
+    def example(self) -> dict:
+        return {"features": [float(value) for value in self.raw_test[0]]}
+
+    def predict(self, body: FeaturesBody) -> dict:
+        count = len(self.feature_names)
+        require(len(body.features) == count, f"features must hold {count} values, one per feature "
+                                             f"(got {len(body.features)}); GET /model lists them")
+        output = self.call_model(self.scaler.transform([body.features]).astype("float32"))[0]
+        if self.dataset.task == "regression":
+            return {"value": in_original_units(self.dataset, output)[0]}
+        return ranked(class_probabilities(output), self.dataset.class_names, body.top_k)
+
+
+class SequenceModel(Task):
+    """A recurrent model on sequences of values: a class per step (tagging), one class, or one value (adding)."""
+
+    kind = "sequence"
+    Body = SequenceBody
+
+    def __init__(self, run: RunFolder):
+        super().__init__(run)
+        self.length, self.features = run.dataset.x_train.shape[1:]
+        self.fixed_length = run.model.inputs[0].shape[1] is not None
+
+    def input_description(self) -> dict:
+        return {"steps": self.length, "features": self.features, "any_length": not self.fixed_length,
+                "classes": list(self.dataset.class_names), "per_step": bool(self.dataset.meta.get("label_per_step"))}
+
+    def example(self) -> dict:
+        return {"values": self.dataset.x_test[0].round(4).tolist()}
+
+    def predict(self, body: SequenceBody) -> dict:
+        require(not self.fixed_length or len(body.values) == self.length,
+                f"values must have {self.length} steps (got {len(body.values)})")
+        for step, row in enumerate(body.values):
+            require(len(row) == self.features, f"values[{step}] must have {self.features} numbers (got {len(row)})")
+        output = self.call_model(np.asarray(body.values, dtype="float32")[None])[0]
+        if self.dataset.task == "regression":
+            return {"value": in_original_units(self.dataset, output)[0]}
+        if self.dataset.meta.get("label_per_step"):  # (steps, classes)
+            steps = [ranked(class_probabilities(row), self.dataset.class_names, body.top_k) for row in output]
+            return {"classes": [step["class"] for step in steps], "steps": steps}
+        return ranked(class_probabilities(output), self.dataset.class_names, body.top_k)
+
+
+class Forecaster(Task):
+    """A one-step forecaster of a series (common/forecasting.py): the last values in original units go through the
+    run's transform and scaler into a window, and the output back into original units. Several steps feed each
+    forecast back in as the newest value."""
+
+    kind = "forecast"
+    Body = ForecastBody
+
+    def __init__(self, run: RunFolder):
+        super().__init__(run)
+        meta = run.dataset.meta
+        self.window, self.lag, self.transform = run.dataset.x_train.shape[1], meta["lag"], meta["transform"]
+        self.needed = self.window + self.lag  # the window, and `lag` values before it for the transform
+
+    def input_description(self) -> dict:
+        meta = self.dataset.meta
+        return {"needed": self.needed, "window": self.window, "transform": self.transform, "unit": meta["unit"],
+                "time_unit": meta["time_unit"], "positive": self.transform not in ("none", "difference")}
+
+    def example(self) -> dict:
+        """The end of the series: enough for a forecast, and a few seasons to look at."""
+        series = self.dataset.meta["series"]
+        return {"history": [round(float(value), 4) for value in series[-max(self.needed, 36):]], "steps": 6}
+
+    def next_value(self, history: np.ndarray) -> float:
+        from common.forecasting import transform_series, untransform
+
+        meta = self.dataset.meta
+        modelled = transform_series(history, self.transform, meta["season"])  # the first `lag` values are NaN
+        window = meta["target_scaler"].transform(modelled[-self.window:]).astype("float32")
+        scaled = self.call_model(window.reshape(1, self.window, 1)).reshape(-1)[-1:]  # many-to-many: the last step
+        earlier = history[len(history) - self.lag:len(history) - self.lag + 1]  # the value `lag` steps before
+        return float(untransform(meta["target_scaler"].inverse_transform(scaled), earlier, self.transform)[0])
+
+    def predict(self, body: ForecastBody) -> dict:
+        history = np.asarray(body.history, dtype="float64")
+        require(len(history) >= self.needed,
+                f"history must hold at least {self.needed} values ({self.window} for the window"
+                + (f" and {self.lag} before it for the {self.transform} transform" if self.lag else "")
+                + f"; got {len(history)})")
+        require(self.transform in ("none", "difference") or np.all(history > 0),
+                f"history values must be above 0: the {self.transform} transform takes their logarithm")
+        forecast = []
+        for _ in range(body.steps):
+            forecast.append(self.next_value(history))
+            history = np.append(history, forecast[-1])
+        return {"forecast": forecast, "unit": self.dataset.meta["unit"]}
+
+
+def make_task(run: RunFolder) -> Task:
+    """The task class that fits the run (see the module docstring's table); ValueError for a run serve cannot take."""
+    from serve import generative
+
+    dataset = run.dataset
+    if run.folder == "gan":
+        return generative.Samples(run)
+    if run.folder == "autoencoder":
+        return generative.Reconstruction(run)
+    if run.folder == "attention":
+        return generative.Translation(run)
+    if dataset.task == "generation":
+        return generative.TextGenerator(run)
+    if dataset.meta.get("forecast"):
+        return Forecaster(run)
+    require(dataset.name != "imdb", "serving an imdb run needs Keras' IMDB word index (a download) to turn a review "
+                                    "into word ids; serve does not do that yet")
+    if run.folder == "cnn" or dataset.name in IMAGE_DATASETS:
+        return ImageClassifier(run)
+    if run.folder == "ann":
+        return FeatureModel(run)
+    return SequenceModel(run)
+
+
+def load_task(run_dir) -> Task:
+    """Open the run folder, choose its task, and answer the task's own example once: a model that cannot run fails
+    here, at start-up, rather than on the first request. ValueError in one sentence for anything wrong."""
+    task = make_task(open_run_folder(run_dir))
+    try:
+        task.predict(task.Body.model_validate(task.example()))
+    except Exception as error:
+        raise ValueError(f"{run_dir}: the model cannot answer its own example ({type(error).__name__}: "
+                         f"{' '.join(str(error).split())[:200]})") from None
+    return task

@@ -1,0 +1,329 @@
+"""serve/: every kind of run folder behind the JSON API (FastAPI's TestClient), whose answers equal what the loaded
+model gives directly; refusals in one sentence; the command lines' bad input; exports that match Keras.
+
+Run folders come from --quick runs with the smallest settings, made once per process (quick_run, which
+test_serve_server.py and test_serve_browser.py share). Images (ann, cnn), a forecast (lstm), text (gru), translation (attention), features
+and reconstruction run by default; a regression, tags, samples, a sine and rows of pixels with -m slow.
+"""
+
+import contextlib
+import importlib
+import io
+import shutil
+import socket
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from serve import export, predict
+from serve import __main__ as serve_main
+from serve.app import create_app
+from serve.tasks import load_task
+
+QUICK_RUNS = {  # name -> (train module, flags after --quick --epochs 1): the smallest run of each kind
+    "ann": ("ann.train", "--hidden-units", "8"),                                        # digits 8x8: image
+    "cnn": ("cnn.train", "--dataset", "digits", "--arch", "basic", "--no-augment"),    # image
+    "lstm": ("lstm.train", "--units", "4"),                                              # airline: forecast
+    "gru": ("gru.train", "--units", "8", "--window", "20", "--embedding-dim", "4"),     # text
+    "attention": ("attention.train", "--units", "8", "--embedding-dim", "4", "--num-samples", "200",
+                  "--num-heatmaps", "0"),                                                # dates: translation
+    "tabular": ("ann.train", "--dataset", "breast_cancer", "--hidden-units", "8"),      # features
+    "regression": ("ann.train", "--dataset", "diabetes", "--hidden-units", "8"),        # features -> a value
+    "rows": ("deep_rnn.train", "--dataset", "digits", "--units", "4", "--layers", "1"),  # image read row by row
+    "tagging": ("birnn.train", "--units", "4"),                                          # sequence, a tag per step
+    "sine": ("rnn.train", "--units", "4"),                                               # forecast, no transform
+    "autoencoder": ("autoencoder.train", "--dataset", "digits", "--arch", "dense", "--code-size", "4"),
+    "gan": ("gan.train", "--dataset", "digits", "--latent-dim", "8"),                   # samples
+}
+RUNS: dict[str, Path] = {}
+TASKS: dict[str, object] = {}
+
+
+def quick_run(tmp_path_factory, name: str) -> Path:
+    """The run folder of QUICK_RUNS[name], trained once per process under the session's temporary folder."""
+    if name not in RUNS:
+        module, *flags = QUICK_RUNS[name]
+        output = tmp_path_factory.getbasetemp() / "serve-runs"
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = importlib.import_module(module).main(["--quick", "--epochs", "1", "--output-dir", str(output),
+                                                           *flags])
+        RUNS[name] = Path(result["run_dir"])
+    return RUNS[name]
+
+
+def served(tmp_path_factory, name: str):
+    """(task, TestClient) for a quick run, loaded once per process."""
+    if name not in TASKS:
+        TASKS[name] = load_task(quick_run(tmp_path_factory, name))
+    return TASKS[name], TestClient(create_app(TASKS[name]))
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, on the loopback address."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+def digit_images(task) -> np.ndarray:
+    """The test split of an ann/ digits run as the 8x8 images a user sends, values in 0..1: ann/ keeps only its
+    standardized features, so the images come from scikit-learn's data, split as ann/dataset.py splits them."""
+    from sklearn.datasets import load_digits
+
+    from common.datasets import split_three_ways
+
+    bunch = load_digits()
+    images = split_three_ways(bunch.images, bunch.target)[4] / 16.0
+    assert np.allclose(task.scaler.transform(images.reshape(len(images), -1) * 16), task.dataset.x_test, atol=1e-5)
+    return images
+
+
+def direct(model, x) -> np.ndarray:
+    """What a loaded model gives for x, called directly."""
+    return np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), dtype="float64")
+
+
+def probabilities_of(answer: dict, count: int) -> np.ndarray:
+    """The class probabilities of an answer with top_k = count, back in class order."""
+    vector = np.zeros(count)
+    for entry in answer["top"]:
+        vector[entry["index"]] = entry["probability"]
+    return vector
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The API of each kind: answers equal the model's own outputs
+
+
+@pytest.mark.parametrize("name, kind", [("ann", "image"), ("cnn", "image"), ("lstm", "forecast"), ("gru", "text"),
+                                        ("attention", "translation")])
+def test_health_model_and_example_of_the_bar_runs(name, kind, tmp_path_factory):
+    task, client = served(tmp_path_factory, name)
+    assert client.get("/health").json() == {"status": "ok", "run": task.run.name, "kind": kind}
+    described = client.get("/model").json()
+    assert described["kind"] == kind and described["test_metrics"] == task.run.metrics["test"]
+    assert client.post("/predict", json=described["example"]).status_code == 200
+    page = client.get("/")
+    assert page.status_code == 200 and '<script src="/app.js">' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert f"{kind}(form)" in client.get("/app.js").text  # the page has a form for this kind
+
+
+@pytest.mark.parametrize("name", ["ann", "cnn", pytest.param("rows", marks=pytest.mark.slow)])
+def test_image_answers_equal_the_model(name, tmp_path_factory):
+    task, client = served(tmp_path_factory, name)
+    dataset = task.dataset  # rebuilt by the folder's own loader: x_test is what the model was tested on
+    # The user sends pixels in 0..1; ann/ standardized scikit-learn's 0..16 values, the others divided them by 16.
+    images = digit_images(task) if name == "ann" else dataset.x_test.reshape(len(dataset.x_test), 8, 8)
+    for i in range(3):
+        answer = client.post("/predict", json={"pixels": images[i].tolist(), "top_k": 10}).json()
+        expected = direct(task.model, dataset.x_test[i:i + 1])[0]
+        assert np.allclose(probabilities_of(answer, 10), expected, atol=1e-6)
+        assert answer["class"] == dataset.class_names[int(expected.argmax())]
+
+
+def test_forecasts_equal_the_runs_own_test_forecasts(tmp_path_factory):
+    from common.forecasting import forecast_in_original_units
+
+    task, client = served(tmp_path_factory, "lstm")
+    meta = task.dataset.meta
+    indices, expected = forecast_in_original_units(task.model, task.dataset, task.dataset.x_test[:3], "test")
+    assert task.needed == 3 + 12  # a 3-month window, and a year before it for the seasonal log difference
+    for target, value in zip(indices, expected):
+        history = meta["series"][target - task.needed:target].tolist()
+        answer = client.post("/predict", json={"history": history, "steps": 2}).json()
+        assert answer["forecast"][0] == pytest.approx(value, rel=1e-6)
+        again = client.post("/predict", json={"history": history + answer["forecast"][:1]}).json()
+        assert again["forecast"] == pytest.approx(answer["forecast"][1:], rel=1e-9)  # step 2 reads step 1 back
+    assert answer["unit"] == "passengers (thousands)"
+
+
+def test_generated_text_equals_sampling_the_model(tmp_path_factory):
+    from common.text import sample_characters, stateful_copy
+
+    task, client = served(tmp_path_factory, "gru")
+    body = {"prompt": "The ", "temperature": 0.7, "length": 40, "seed": 3}
+    answer = client.post("/predict", json=body).json()
+    generator, vocabulary = stateful_copy(task.model, batch_size=1), task.dataset.meta["vocabulary"]
+    ids = sample_characters(lambda new: direct(generator, new)[:, -1, :], vocabulary.encode("The "), 40, [0.7], 3)[0]
+    assert answer["generated"] == vocabulary.decode(ids) and len(answer["generated"]) == 40
+    assert client.post("/predict", json=body).json() == answer  # the state is reset between requests
+    assert client.post("/predict", json={**body, "prompt": "The \u263a"}).json()["unknown"] == ["\u263a"]
+
+
+def test_translations_equal_decoding_the_test_sources(tmp_path_factory):
+    from attention.evaluation import decode, output_tokens
+
+    task, client = served(tmp_path_factory, "attention")
+    pairs = task.dataset.meta["pairs"]["test"]
+    for i in range(3):
+        answer = client.post("/predict", json={"text": pairs[i][0]}).json()
+        ids, weights = decode(task.model, task.dataset.x_test[i:i + 1], task.max_output)
+        assert answer["output"] == "".join(output_tokens(ids[0], task.target_vocabulary))
+        assert answer["input_tokens"] == list(pairs[i][0])
+        rows = np.asarray(answer["attention"])
+        assert rows.shape == (len(answer["output_tokens"]), len(pairs[i][0]))
+        assert np.allclose(rows, weights[0, :rows.shape[0], :rows.shape[1]], atol=1e-5)
+        assert np.allclose(rows.sum(axis=1), 1.0, atol=1e-4)  # each output token's weights over the input
+
+
+@pytest.mark.parametrize("name", ["tabular", pytest.param("regression", marks=pytest.mark.slow)])
+def test_feature_answers_equal_the_model(name, tmp_path_factory):
+    task, client = served(tmp_path_factory, name)
+    features = task.raw_test[:3]  # original units (rebuilt beside ann/'s scaler, which it is checked against)
+    for i in range(3):
+        answer = client.post("/predict", json={"features": features[i].tolist()}).json()
+        output = direct(task.model, task.dataset.x_test[i:i + 1])[0]
+        if name == "regression":
+            scaler = task.dataset.meta["target_scaler"]
+            assert answer["value"] == pytest.approx(float(scaler.inverse_transform([output])[0, 0]), rel=1e-5)
+        else:  # one sigmoid unit: p(benign)
+            assert probabilities_of(answer, 2)[1] == pytest.approx(output[0], abs=1e-6)
+            assert answer["class"] == ["malignant", "benign"][int(output[0] > 0.5)]
+
+
+def test_reconstructions_equal_the_model(tmp_path_factory):
+    task, client = served(tmp_path_factory, "autoencoder")
+    image = task.dataset.x_test[:1]
+    answer = client.post("/predict", json={"pixels": image[0, ..., 0].tolist()}).json()
+    expected = direct(task.model, image)[0, ..., 0]
+    assert np.allclose(answer["reconstruction"], expected, atol=1e-6)
+    assert answer["mse"] == pytest.approx(float(np.mean((expected - image[0, ..., 0]) ** 2)), rel=1e-5)
+
+
+@pytest.mark.slow
+def test_tags_samples_and_a_sine_forecast_equal_the_model(tmp_path_factory):
+    from gan.model import sample_noise
+
+    task, client = served(tmp_path_factory, "tagging")
+    answer = client.post("/predict", json={"values": task.dataset.x_test[0].tolist()}).json()
+    expected = direct(task.model, task.dataset.x_test[:1])[0]  # (steps, 3 tags)
+    assert answer["classes"] == [task.dataset.class_names[i] for i in expected.argmax(axis=1)]
+    task, client = served(tmp_path_factory, "gan")
+    answer = client.post("/predict", json={"count": 3, "seed": 5}).json()
+    expected = (direct(task.model, sample_noise(3, 8, 5))[..., 0] + 1) / 2  # tanh's -1..1 -> 0..1
+    assert np.allclose(answer["images"], np.clip(expected, 0, 1), atol=1e-6) and answer["digits"] is None
+    task, client = served(tmp_path_factory, "sine")
+    series, target = task.dataset.meta["series"], task.dataset.meta["target_indices"]["test"][0]
+    answer = client.post("/predict", json={"history": series[target - 20:target].tolist()}).json()
+    scaler = task.dataset.meta["target_scaler"]
+    expected = scaler.inverse_transform(direct(task.model, task.dataset.x_test[:1]).ravel())[0]
+    assert answer["forecast"][0] == pytest.approx(expected, rel=1e-6)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# What each kind refuses, in one sentence, and keeps serving
+
+
+@pytest.mark.parametrize("name, body, status, words", [
+    ("ann", {"pixels": [[0.5] * 8] * 5}, 422, "pixels must have 8 rows (got 5)"),
+    ("ann", {"pixels": [[0.5] * 7] * 8}, 422, "pixels[0] must have 8 values (got 7)"),
+    ("ann", {"rgb": [[[0.5] * 3] * 8] * 8}, 422, "this model reads gray images"),
+    ("cnn", {"pixels": [[1.5] * 8] * 8}, 422, "pixels[0][0]: Input should be less than or equal to 1"),
+    ("cnn", {"pixels": [[0.5] * 8] * 8, "top_k": 0}, 422, "top_k: Input should be greater than or equal to 1"),
+    ("lstm", {"history": [100.0] * 14}, 422, "history must hold at least 15 values"),
+    ("lstm", {"history": [100.0] * 14 + [-1.0]}, 422, "history values must be above 0"),
+    ("lstm", {"history": [100.0] * 20, "steps": 61}, 422, "steps: Input should be less than or equal to 60"),
+    ("gru", {"prompt": "x" * 1001}, 422, "prompt: String should have at most 1000 characters"),
+    ("gru", {"prompt": "The", "temperature": 0}, 422, "temperature: Input should be greater than 0"),
+    ("attention", {"text": "3" * 40}, 422, "text has 40 characters; this model was trained on sources of at most"),
+    ("attention", {"text": "   "}, 422, "text is blank"),
+    ("attention", {"text": 20150303}, 422, "text: Input should be a valid string"),
+])
+def test_each_kind_refuses_what_its_model_cannot_take(name, body, status, words, tmp_path_factory):
+    _, client = served(tmp_path_factory, name)
+    response = client.post("/predict", json=body)
+    assert response.status_code == status
+    detail = response.json()["detail"]
+    assert words in detail and "\n" not in detail
+    assert client.get("/health").status_code == 200
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The command lines: python -m serve, serve.predict, serve.export
+
+
+def damaged_copies(run: Path, tmp_path: Path) -> dict[str, Path]:
+    folders = {name: tmp_path / name for name in ("no_model", "damaged_model", "damaged_config", "foreign")}
+    for folder in folders.values():
+        shutil.copytree(run, folder)
+    (folders["no_model"] / "model.keras").unlink()
+    (folders["damaged_model"] / "model.keras").write_bytes(b"not a zip file")
+    (folders["damaged_config"] / "config.json").write_text("{")
+    shutil.copy(RUNS["cnn"] / "model.keras", folders["foreign"] / "model.keras")  # a model of other data
+    return {**folders, "missing": tmp_path / "missing"}
+
+
+@pytest.mark.parametrize("case, words", [
+    ("missing", "missing is not a folder"), ("no_model", "has no model.keras"),
+    ("damaged_model", "model.keras cannot be loaded"), ("damaged_config", "config.json cannot be read"),
+    ("foreign", "reads inputs of shape (8, 8, 1) but config.json describes digits examples of shape (64,)"),
+])
+def test_a_bad_run_folder_is_one_line_and_exit_2(case, words, tmp_path_factory, tmp_path, run_main):
+    quick_run(tmp_path_factory, "cnn")
+    folder = damaged_copies(quick_run(tmp_path_factory, "ann"), tmp_path)[case]
+    for main, prog, flags in ((serve_main.main, "serve", ["--port", str(free_port())]),
+                              (predict.main, "serve/predict.py", ["x"]),
+                              (export.main, "serve/export.py", ["--format", "tflite"])):
+        result, _, err = run_main(main, [str(folder), *flags])
+        assert isinstance(result, SystemExit) and result.code == 2
+        assert len(err) == 1 and err[0].startswith(f"{prog}: error: ") and words in err[0], err
+
+
+def test_serve_refuses_a_bad_or_busy_port_before_loading(tmp_path_factory, run_main):
+    run = quick_run(tmp_path_factory, "ann")
+    result, _, err = run_main(serve_main.main, [str(run), "--port", "0"])
+    assert result.code == 2 and err == ["serve: error: --port must be between 1 and 65535 (got 0)"]
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        result, _, err = run_main(serve_main.main, [str(run), "--port", str(port)])
+    assert result.code == 2 and len(err) == 1 and err[0].startswith(f"serve: error: cannot listen on 127.0.0.1:{port}")
+
+
+def test_a_digit_file_is_fitted_and_centred_as_mnist_digits_were():
+    image = np.zeros((100, 60))
+    image[10:50, 30:40] = 1.0  # a bar 40 pixels tall and 10 wide, far from the middle
+    fitted = predict.fitted_digit(image, 28, 28, 20)
+    rows, columns = np.nonzero(fitted > 0.5)
+    assert rows.max() - rows.min() + 1 == 20 and columns.max() - columns.min() + 1 == 5  # the long side fills the box
+    mass = fitted.sum()
+    assert (fitted.sum(axis=1) * (np.arange(28) + 0.5)).sum() / mass == pytest.approx(14, abs=0.5)
+    assert (fitted.sum(axis=0) * (np.arange(28) + 0.5)).sum() / mass == pytest.approx(14, abs=0.5)
+
+
+def test_predict_answers_image_files_and_a_history_like_the_api(tmp_path_factory, tmp_path, run_main):
+    from PIL import Image
+
+    task, client = served(tmp_path_factory, "cnn")
+    digit, paper = tmp_path / "digit.png", tmp_path / "paper.png"
+    Image.fromarray(np.uint8(np.round(255 * task.dataset.x_test[0, ..., 0]))).save(digit)
+    Image.fromarray(np.uint8(np.round(255 * (1 - task.dataset.x_test[0, ..., 0])))).save(paper)  # dark on light
+    pixels = predict.read_image(digit, task.input_description())
+    assert np.allclose(predict.read_image(paper, task.input_description()), pixels, atol=0.01)
+    answers, out, err = run_main(predict.main, [str(task.run.path), str(digit), str(paper), "--top-k", "2"])
+    expected = client.post("/predict", json={"pixels": pixels, "top_k": 2}).json()
+    assert answers[0] == expected and err == []
+    assert out[-2] == f"{digit}: " + ", ".join(f"{e['class']} ({e['probability']:.3f})" for e in expected["top"])
+    lstm = quick_run(tmp_path_factory, "lstm")
+    answers, out, _ = run_main(predict.main, [str(lstm), ",".join(["120"] * 15), "--steps", "2"])
+    assert len(answers[0]["forecast"]) == 2 and out[-1].startswith("history: ")
+    result, _, err = run_main(predict.main, [str(lstm), "120,130"])
+    assert result.code == 2 and err == ["serve/predict.py: error: history: history must hold at least 15 values "
+                                        "(3 for the window and 12 before it for the seasonal-log-difference "
+                                        "transform; got 2)"]
+
+
+@pytest.mark.parametrize("name, kind", [("ann", "savedmodel"), ("ann", "tflite"), ("lstm", "tflite"),
+                                        pytest.param("attention", "savedmodel", marks=pytest.mark.slow),
+                                        pytest.param("attention", "tflite", marks=pytest.mark.slow),
+                                        pytest.param("gru", "tflite", marks=pytest.mark.slow)])
+def test_exports_give_the_keras_outputs(name, kind, tmp_path_factory, run_main):
+    run = quick_run(tmp_path_factory, name)
+    result, out, _ = run_main(export.main, [str(run), "--format", kind])
+    assert result["matches"] and result["max_difference"] <= export.TOLERANCE[kind] and result["examples"] == 16
+    path = Path(result["path"])
+    assert path.is_relative_to(run / "export") and path.exists()
+    assert out[-2] == f"{kind}: {path}"
+    assert out[-1].startswith(f"largest |keras - {kind}| on 16 test examples: ")
