@@ -93,7 +93,7 @@ SEARCHES: dict[str, Search] = {
         (),
         ("--units", "128"),
         ("--dropout", "0.2"),
-        ("--cell", "gru"),
+        ("--cell", "lstm"),
     )),
 }
 
