@@ -24,7 +24,7 @@ from common.tasks import output_layer
 CELLS = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}  # --cell
 
 
-def build_model(task: str, cell: str = "lstm", units: int = 128, num_layers: int = 2, residual: bool = False,
+def build_model(task: str, cell: str = "gru", units: int = 128, num_layers: int = 2, residual: bool = False,
                 input_shape: tuple[int, ...] | None = None, num_classes: int = 0, many_to_many: bool = False,
                 vocab_size: int | None = None, embedding_dim: int = 32, dropout_rate: float = 0.0,
                 mask_padding: bool = False) -> keras.Model:

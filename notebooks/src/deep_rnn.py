@@ -19,8 +19,8 @@
 # ## Settings
 #
 # `QUICK = True` trains on a small slice of the data for two epochs, like the train script's `--quick`: seconds, to
-# check that everything works. `QUICK = False` is the real run of `python -m deep_rnn.train`: two stacked LSTM layers
-# of 192 units read each `mnist5k` digit row by row, three to four minutes of training on 2 CPU cores.
+# check that everything works. `QUICK = False` is the real run of `python -m deep_rnn.train`: two stacked GRU layers
+# of 192 units read each `mnist5k` digit row by row, two to four minutes of training on 2 CPU cores.
 
 # %% tags=["parameters"]
 QUICK = False  # True: seconds on a small slice, two epochs (--quick)
