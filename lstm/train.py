@@ -24,7 +24,8 @@ from lstm.dataset import DATASETS, load_dataset
 class LstmConfig(SequenceConfig):
     # Shared fields keep their meaning here and change only their default.
     # Defaults chosen on airline by validation RMSE, never test: `python -m benchmarks.tune lstm` ranks ten settings
-    # over three tuning seeds (benchmarks/tune_lstm.md; it chose airline's window of 12 months, common/forecasting.py).
+    # over three tuning seeds and three validation blocks (benchmarks/tune_lstm.md; it chose airline's window of three
+    # months, written beside its loader in common/forecasting.py).
     # Other data sets want other sizes: the README lists them.
     dataset: str = option("airline", "dataset", choices=tuple(DATASETS))
     epochs: int = option(300, "maximum number of passes over the training data (early stopping may end sooner)")
