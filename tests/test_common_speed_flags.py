@@ -72,9 +72,11 @@ def test_every_train_script_lists_the_five_flags(module, monkeypatch):
 
 @pytest.mark.parametrize("module, argv", [
     ("ann.train", ["--jit-compile"]),
+    ("cnn.train", [*CNN_SMALL, "--jit-compile"]),
+    ("lstm.train", ["--dataset", "sine", "--jit-compile"]),
     ("cnn.train", [*CNN_SMALL, "--steps-per-execution", "4"]),
     ("lstm.train", ["--dataset", "sine", "--steps-per-execution", "4"]),
-], ids=["ann-jit", "cnn-steps", "lstm-steps"])
+], ids=["ann-jit", "cnn-jit", "lstm-jit", "cnn-steps", "lstm-steps"])
 def test_jit_compile_and_steps_per_execution_train_and_reach_compile(module, argv, tmp_path, run_main):
     result, run_dir, _ = quick_run(run_main, module, argv, tmp_path)
     jit, steps = "--jit-compile" in argv, int(argv[-1]) if "--steps-per-execution" in argv else 1
@@ -91,16 +93,21 @@ def test_jit_compile_and_steps_per_execution_train_and_reach_compile(module, arg
 # --mixed-precision
 
 
-@pytest.mark.parametrize("module, argv", [("ann.train", []), ("cnn.train", CNN_SMALL)], ids=["ann", "cnn"])
-def test_mixed_precision_computes_in_float16_with_float32_weights_and_output(module, argv, tmp_path, run_main):
+@pytest.mark.parametrize("module, argv, hidden_layer", [
+    ("ann.train", [], "hidden_1"),
+    ("cnn.train", CNN_SMALL, "conv1"),
+    ("lstm.train", ["--dataset", "sine"], "recurrent_1"),
+], ids=["ann", "cnn", "lstm"])
+def test_mixed_precision_computes_in_float16_with_float32_weights_and_output(module, argv, hidden_layer, tmp_path,
+                                                                             run_main):
     _, run_dir, _ = quick_run(run_main, module, [*argv, "--mixed-precision"], tmp_path)
     model = keras.saving.load_model(run_dir / "model.keras", compile=False)
-    hidden = model.get_layer("hidden_1" if module == "ann.train" else "conv1")
+    hidden = model.get_layer(hidden_layer)
     assert (hidden.dtype_policy.name, hidden.compute_dtype, hidden.variable_dtype) == \
            ("mixed_float16", "float16", "float32")
     assert model.get_layer("output").compute_dtype == "float32"
     assert {weight.dtype for weight in model.weights} == {"float32"}
-    x = np.zeros((2, *model.input_shape[1:]), dtype="float32")
+    x = np.zeros((2, *[5 if size is None else size for size in model.input_shape[1:]]), dtype="float32")  # 5 steps
     assert keras.backend.standardize_dtype(model(x).dtype) == "float32"
     assert json.loads((run_dir / "config.json").read_text())["mixed_precision"] is True
 
