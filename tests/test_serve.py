@@ -2,8 +2,11 @@
 model gives directly; refusals in one sentence; the command lines' bad input; exports that match Keras.
 
 Run folders come from --quick runs with the smallest settings, made once per process (quick_run, which
-test_serve_server.py and test_serve_browser.py share). Images (ann, cnn), a forecast (lstm), text (gru), translation (attention), features
-and reconstruction run by default; a regression, tags, samples, a sine and rows of pixels with -m slow.
+test_serve_server.py and test_serve_browser.py share). Every kind of task runs by default: images (ann, cnn),
+forecasts (lstm's airline, rnn's sine), text (gru), translation (attention), features (breast_cancer), tags per step
+(birnn), reconstruction (autoencoder) and samples (gan); two variants of kinds already covered, a regression on
+features and an image read row by row (deep_rnn), run with -m slow. serve.predict reads image files, a history, a CSV
+of rows, a prompt and dates as the API does.
 """
 
 import contextlib
@@ -193,7 +196,6 @@ def test_reconstructions_equal_the_model(tmp_path_factory):
     assert answer["mse"] == pytest.approx(float(np.mean((expected - image[0, ..., 0]) ** 2)), rel=1e-5)
 
 
-@pytest.mark.slow
 def test_tags_samples_and_a_sine_forecast_equal_the_model(tmp_path_factory):
     from gan.model import sample_noise
 
@@ -313,6 +315,35 @@ def test_predict_answers_image_files_and_a_history_like_the_api(tmp_path_factory
     assert result.code == 2 and err == ["serve/predict.py: error: history: history must hold at least 15 values "
                                         "(3 for the window and 12 before it for the seasonal-log-difference "
                                         "transform; got 2)"]
+
+
+def test_predict_answers_a_csv_a_prompt_and_dates_like_the_api(tmp_path_factory, tmp_path, run_main):
+    task, client = served(tmp_path_factory, "tabular")
+    rows = tmp_path / "patients.csv"
+    rows.write_text("\n".join([",".join(f"feature_{i}" for i in range(task.raw_test.shape[1]))]  # a header line
+                              + [",".join(f"{value:.6g}" for value in row) for row in task.raw_test[:2]]) + "\n")
+    answers, out, err = run_main(predict.main, [str(task.run.path), str(rows), "--top-k", "1"])
+    for i, row in enumerate(rows.read_text().splitlines()[1:]):
+        features = [float(value) for value in row.split(",")]
+        assert answers[i] == client.post("/predict", json={"features": features, "top_k": 1}).json()
+    assert err == [] and out[-2].startswith(f"{rows} row 1: ") and out[-1].startswith(f"{rows} row 2: ")
+    rows.write_text("1,2\nnan,x\n")
+    result, out, err = run_main(predict.main, [str(task.run.path), str(rows)])
+    assert result.code == 2 and err == [f"serve/predict.py: error: {rows} line 2: 'nan,x' is not a row of numbers"]
+    assert not [line for line in out if str(rows) in line]  # no answer printed (the lines above are httpx's log)
+
+    task, client = served(tmp_path_factory, "gru")
+    answers, out, err = run_main(predict.main, [str(task.run.path), "The ", "--temperature", "0.7", "--length", "30",
+                                                "--seed", "3"])
+    body = {"prompt": "The ", "temperature": 0.7, "length": 30, "seed": 3}
+    assert answers == [client.post("/predict", json=body).json()] and err == []
+    assert out[-1] == f"'The ' -> {'The ' + answers[0]['generated']!r}"
+
+    task, client = served(tmp_path_factory, "attention")
+    dates = [pair[0] for pair in task.dataset.meta["pairs"]["test"][:2]]
+    answers, out, err = run_main(predict.main, [str(task.run.path), *dates])
+    assert answers == [client.post("/predict", json={"text": date, "beam_width": 1}).json() for date in dates]
+    assert out[-2:] == [f"{date!r} -> {answer['output']!r}" for date, answer in zip(dates, answers)] and err == []
 
 
 @pytest.mark.parametrize("name, kind", [("ann", "savedmodel"), ("ann", "tflite"), ("lstm", "tflite"),
