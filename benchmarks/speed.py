@@ -51,11 +51,9 @@ from common.config import REPO_ROOT, OneLineParser, fail, quiet_tensorflow
 
 PROG = "benchmarks/speed.py"
 FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder", "gan")
-# One warm-up epoch and three timed ones; fewer where a folder's five runs take minutes an epoch together on 2 CPU
-# cores (float16 convolutions and an XLA-compiled GRU are slow on a CPU; --quick runs on a busy machine measured
-# 2-5x plain's epoch time for them), so that the whole table stays near 25 minutes. --quick: one warm-up, one timed.
-EPOCHS = {"cnn": 2, "gru": 2, "deep_rnn": 3, "attention": 3, "autoencoder": 3}
-DEFAULT_EPOCHS, QUICK_EPOCHS = 4, 2
+# One warm-up epoch (it pays for tracing, and XLA's compiling) and three timed ones, whose median is the measure, in
+# every folder: the whole table takes about 35 minutes on 2 CPU cores. --quick: one warm-up, one timed.
+EPOCHS, QUICK_EPOCHS = 4, 2
 SETTINGS = {"plain": [], "jit": ["--jit-compile"], "mixed": ["--mixed-precision"],
             "mirrored": ["--distribute", "mirrored"], "jax": []}
 LABELS = {"plain": "plain", "jit": "--jit-compile", "mixed": "--mixed-precision", "mirrored": "--distribute mirrored",
@@ -250,7 +248,7 @@ def time_setting(folder: str, setting: str, quick: bool, output_dir: str) -> dic
     numbers behind it (plain on TensorFlow also the FLOPs per example), or {"error": ...}."""
     import keras
 
-    epochs = QUICK_EPOCHS if quick else EPOCHS.get(folder, DEFAULT_EPOCHS)
+    epochs = QUICK_EPOCHS if quick else EPOCHS
     # A large --patience, so that early stopping never ends a timed run early; the gan's 0 already means "off".
     patience = [] if folder == "gan" else ["--patience", "1000"]
     argv = [*SETTINGS[setting], "--epochs", str(epochs), *patience, "--output-dir", output_dir] + \
@@ -369,18 +367,11 @@ def measure(folders: list[str], quick: bool, extra_env: dict, work_dir: Path) ->
     return merged
 
 
-def describe_epochs(folders: list[str], quick: bool) -> str:
+def describe_epochs(quick: bool) -> str:
     """How many epochs each folder trained and timed, in words."""
     if quick:
         return f"{QUICK_EPOCHS} epochs on its --quick slice (1 warm-up, 1 timed)"
-    by_count: dict[int, list[str]] = {}
-    for folder in folders:
-        by_count.setdefault(EPOCHS.get(folder, DEFAULT_EPOCHS), []).append(folder)
-    parts = [f"{count} epochs (1 warm-up, {count - 1} timed): {', '.join(names)}"
-             for count, names in by_count.items()]
-    fewer = (" (fewer where an epoch of the five settings together takes minutes, so that the whole table stays "
-             "near 25 minutes on 2 CPU cores)")
-    return "; ".join(parts) + (fewer if len(by_count) > 1 else "")
+    return f"{EPOCHS} epochs (1 warm-up, {EPOCHS - 1} timed)"
 
 
 def rate(value: float) -> str:
@@ -543,7 +534,7 @@ def main(argv: list[str] | None = None) -> dict:
             tables.append({"title": title, "results": measure(folders, args.quick, env, Path(work)),
                            "peak_gflops": peak_gflops, "peak_text": peak_text, "mirrored": mirrored})
     command = "python -m benchmarks.speed " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = markdown(command, tables, gpu_note, args.quick, describe_epochs(folders, args.quick),
+    text = markdown(command, tables, gpu_note, args.quick, describe_epochs(args.quick),
                     time.perf_counter() - start)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text)
