@@ -116,7 +116,8 @@ def test_mirrored_trains_every_kind_of_model_on_two_replicas(tmp_path, run_scrip
     completed = run_script(["-c", "\n".join(code)], env=child_env())
     assert completed.returncode == 0, completed.stderr[-2000:]
     assert completed.stdout.count("--distribute mirrored: 2 replicas in sync") == len(MIRRORED_KINDS)
-    results = [json.loads(line.split(" ", 1)[1]) for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
+    results = [json.loads(line.removeprefix("RESULT ")) for line in completed.stdout.splitlines()
+               if line.startswith("RESULT ")]
     assert len(results) == len(MIRRORED_KINDS)
     assert all(value == value for test in results for value in test.values())  # numbers, not NaN
     for module in MIRRORED_KINDS:  # one run folder each, complete
