@@ -144,7 +144,8 @@ def build_model(input_shape: Sequence[int], num_classes: int, arch: str = "deep"
                 name: str | None = None) -> keras.Model:
     """A CNN classifier: (batch, height, width, channels) -> (batch, num_classes) probabilities (or (batch, 1)).
 
-    dropout_rate None means the architecture's own default: 0.5 for alexnet, none for the others. batchnorm
+    dropout_rate None means the architecture's own default: 0.5 for alexnet, 0.3 for deep (chosen on the validation
+    split: benchmarks/tune_cnn.md), none for basic and resnet. batchnorm
     switches batch normalization on for basic and alexnet; deep and resnet always use it. strides applies to the
     first convolution (of each block, for deep). filters is the width of the first block or stage of deep and
     resnet; each later one doubles it. augment adds random rotations, shifts and zooms (and mirror
@@ -153,7 +154,7 @@ def build_model(input_shape: Sequence[int], num_classes: int, arch: str = "deep"
     if arch not in FEATURES:
         raise ValueError(f"arch must be one of {', '.join(FEATURES)} (got {arch!r})")
     if dropout_rate is None:
-        dropout_rate = 0.5 if arch == "alexnet" else 0.0
+        dropout_rate = {"alexnet": 0.5, "deep": 0.3}.get(arch, 0.0)
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = augmentation(flip)(inputs) if augment else inputs
     features = FEATURES[arch](x, padding=padding, strides=strides, pooling=pooling, batchnorm=batchnorm,

@@ -20,7 +20,7 @@
 #
 # `QUICK = True` trains on a small slice of the data for two epochs, like the train script's `--quick`: seconds, to
 # check that everything works (the network has not learned much by then). `QUICK = False` is the real run of
-# `python -m cnn.train`: the deep CNN with augmentation on `mnist5k`, about 100 s of training on 2 CPU cores.
+# `python -m cnn.train`: the deep CNN with augmentation on `mnist5k`, about 130 s of training on 2 CPU cores.
 
 # %% tags=["parameters"]
 QUICK = False  # True: seconds on a small slice, two epochs (--quick)
