@@ -145,11 +145,10 @@ def build_model(input_shape: Sequence[int], num_classes: int, arch: str = "deep"
     """A CNN classifier: (batch, height, width, channels) -> (batch, num_classes) probabilities (or (batch, 1)).
 
     dropout_rate None means the architecture's own default: 0.5 for alexnet, 0.3 for deep (chosen on the validation
-    split: benchmarks/tune_cnn.md), none for basic and resnet. batchnorm
-    switches batch normalization on for basic and alexnet; deep and resnet always use it. strides applies to the
-    first convolution (of each block, for deep). filters is the width of the first block or stage of deep and
-    resnet; each later one doubles it. augment adds random rotations, shifts and zooms (and mirror
-    images, with flip) that act only while training.
+    split: benchmarks/tune_cnn.md), none for basic and resnet. batchnorm switches batch normalization on for basic
+    and alexnet; deep and resnet always use it. strides applies to the first convolution (of each block, for deep).
+    filters is the width of the first block or stage of deep and resnet; each later one doubles it. augment adds
+    random rotations, shifts and zooms (and mirror images, with flip) that act only while training.
     """
     if arch not in FEATURES:
         raise ValueError(f"arch must be one of {', '.join(FEATURES)} (got {arch!r})")

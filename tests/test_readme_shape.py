@@ -117,8 +117,8 @@ def test_root_folder_table_quotes_each_rows_benchmark():
     for row in rows:
         measured = row.rsplit("|", 2)[1]  # the last column: the measured default result and its table's link
         assert LINKED_TABLE.search(measured), f"no benchmarks/ table linked in: {row[:60]}"
-        numbers = table_numbers(["|" + re.sub(r"\]\([^)]*\)", "]", measured) + "|"])
-        unsourced = [number for number in numbers if not has_source(number, benchmark_values(measured))]
+        numbers, values = table_numbers(["|" + re.sub(r"\]\([^)]*\)", "]", measured) + "|"]), benchmark_values(measured)
+        unsourced = [number for number in numbers if not has_source(number, values)]
         assert numbers and unsourced == [], f"{row[:40]}... quotes numbers its table does not hold: {unsourced}"
 
 
