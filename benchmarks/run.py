@@ -210,6 +210,9 @@ STUDIES: dict[str, Study] = {
 }
 
 
+LAB_RECORD = "## Lab record"  # the heading of the hand-kept part of benchmarks/<folder>.md
+
+
 def run_quietly(module: str, args: tuple[str, ...], seed: int, quick: bool, output_dir: str | None) -> dict:
     """`python -m <module> <args> --seed S [--quick] [--output-dir D]` run in this process through its main(), its
     printed lines swallowed (the table is the output; each run's own lines are not); returns what main() returns."""
@@ -332,6 +335,18 @@ def machine_description() -> str:
             f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}")
 
 
+def lab_record(output: Path) -> str:
+    """The part of an existing table file kept by hand (from its line '## Lab record' to the end), '' without one.
+
+    A folder's lab record (how its default was chosen, long logs, study tables moved out of its README) lives below
+    the measured table in benchmarks/<folder>.md; rewriting the table keeps it, so no figure of the record is lost."""
+    if not output.is_file():
+        return ""
+    text = output.read_text(encoding="utf-8")
+    start = text.find(f"\n{LAB_RECORD}\n")
+    return "" if start < 0 else text[start:]
+
+
 def write_study(name: str, study: Study, quick: bool, output: Path, command: str) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="benchmark-") as study_folders:
         runs = []
@@ -399,7 +414,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             f"every seed), and the last column every other baseline the run reports with the same metric.\n\n"
             f"{markdown_table(summaries)}\n")
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text)
+    output.write_text(text + lab_record(output))
     print(f"wrote {output}")
     if any(s["verdict"] == "MISSED" for s in summaries):
         raise SystemExit(1)
