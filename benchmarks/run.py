@@ -339,7 +339,8 @@ def lab_record(output: Path) -> str:
     """The part of an existing table file kept by hand (from its line '## Lab record' to the end), '' without one.
 
     A folder's lab record (how its default was chosen, long logs, study tables moved out of its README) lives below
-    the measured table in benchmarks/<folder>.md; rewriting the table keeps it, so no figure of the record is lost."""
+    the measured table in benchmarks/<folder>.md (a study's, below its table); rewriting the table keeps it, so no
+    figure of the record is lost."""
     if not output.is_file():
         return ""
     text = output.read_text(encoding="utf-8")
@@ -360,7 +361,7 @@ def write_study(name: str, study: Study, quick: bool, output: Path, command: str
             f"Each cell is the {study.metric}; over several seeds, mean (lowest - highest). Train seconds are a "
             f"model's whole training time over all groups, averaged over the seeds.\n\n{study_table(runs)}\n")
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text)
+    output.write_text(text + lab_record(output))
     print(text)
     print(f"wrote {output}")
     return runs

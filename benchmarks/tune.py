@@ -24,7 +24,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python benchmarks/tune.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.run import machine_description, run_quietly
+from benchmarks.run import lab_record, machine_description, run_quietly
 from common.config import REPO_ROOT, OneLineParser, fail, quiet_tensorflow
 
 TUNING_SEEDS = (100, 101, 102)
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> dict:
             f"test figure is shown: the test split is scored by `python -m benchmarks.run {args.folder}` once the "
             f"choice is the default.\n\n{table(search, scores, order)}\n")
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text)
+    output.write_text(text + lab_record(output))  # a search's lab record, kept by hand below its table, stays
     print(text)
     print(f"wrote {output}")
     return {"chosen": order[0], "order": order, "scores": scores}

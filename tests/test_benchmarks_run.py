@@ -94,7 +94,9 @@ def test_quick_study_writes_its_table(tmp_path, monkeypatch):
                            "length", "T = {}", "test_mse", "test MSE", seeds=(0, 1), baseline="baseline_mse")
     monkeypatch.setitem(benchmark.STUDIES, "tiny", tiny)
     output = tmp_path / "tiny.md"
+    output.write_text("# Study: tiny\n\nAn old table.\n\n## Lab record\n\nWhat the lengths showed.\n")
     runs = benchmark.main(["tiny", "--quick", "--output", str(output)])
+    assert output.read_text().endswith("\n\n## Lab record\n\nWhat the lengths showed.\n")  # kept below the table
     assert len(runs) == 2 and list(runs[0]["cells"]) == ["rnn"]
     assert list(runs[0]["cells"]["rnn"]) == ["T = 5", "T = 10"]  # compare.py's --quick lengths
     text = output.read_text()

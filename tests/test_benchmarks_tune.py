@@ -11,7 +11,9 @@ def test_quick_search_ranks_by_the_validation_metric(tmp_path, monkeypatch):
                          seeds=(100,))
     monkeypatch.setitem(tune.SEARCHES, "tiny", search)
     output = tmp_path / "tune.md"
+    output.write_text("# Tuning: old\n\n## Lab record\n\nWhy the search has these candidates.\n")
     result = tune.main(["tiny", "--quick", "--output", str(output)])
+    assert output.read_text().endswith("\n\n## Lab record\n\nWhy the search has these candidates.\n")
     means = {flags: np.mean([s["value"] for s in runs]) for flags, runs in result["scores"].items()}
     assert set(means) == set(search.candidates)
     assert all(len(runs) == 1 and 0.0 <= runs[0]["value"] <= 1.0 for runs in result["scores"].values())
