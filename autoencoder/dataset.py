@@ -3,7 +3,7 @@
     from autoencoder.dataset import load_dataset
     from autoencoder.train import AutoencoderConfig
     data = load_dataset(AutoencoderConfig())                    # mnist5k: x_train (3250, 28, 28, 1) in 0..1
-    data = load_dataset(AutoencoderConfig(task="anomaly"))      # the same, digit 0 gone from train and validation
+    data = load_dataset(AutoencoderConfig(task="anomaly"))      # the same, digit 2 gone from train and val
 
 Names: mnist5k (default, 28x28) and digits (8x8) both work offline. The splits are those of cnn/ (stratified
 65/15/20, made in common/datasets.py), so an autoencoder and a classifier are scored on the same test images.

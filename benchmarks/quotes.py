@@ -101,7 +101,7 @@ def units(text: str) -> list[Unit]:
 
 
 def numbers_in(text: str) -> list[tuple[str, float, int, bool]]:
-    """(as written, value, decimals shown, in minutes) for each figure of the text, leaving out code and link targets."""
+    """(as written, value, decimals shown, in minutes) for each figure of the text, code and link targets left out."""
     text = LINK.sub("]", re.sub(r"`[^`]*`", "", text))
     text = DATE.sub("", text)
     figures = []

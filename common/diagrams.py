@@ -115,8 +115,8 @@ def comparable(svg: str) -> str:
 
 
 def folders_with_diagrams(root: Path = REPO_ROOT) -> list[str]:
-    """The folders of the repository that draw pictures: those with a diagrams.py (found, not listed)."""
-    return sorted(path.parent.name for path in root.glob("*/diagrams.py"))
+    """The folders of the repository that draw pictures: those with a diagrams.py (found, not listed), common/ aside."""
+    return sorted(path.parent.name for path in root.glob("*/diagrams.py") if path.parent.name != "common")
 
 
 def drawn_files(folder: str, root: Path = REPO_ROOT) -> dict[Path, str]:

@@ -24,9 +24,9 @@ the generator's image for noise z ~ N(0, I). D is trained to tell real from gene
     d_loss = -log D(x) - log(1 - D(G(z)))       binary cross-entropy: real images labelled 1, generated ones 0
     g_loss = -log D(G(z))                        the non-saturating generator loss (generated images labelled 1)
 
-Minimising -log(1 - D(G(z))), the minimax game's own term for G, barely moves G while D rejects its images with
-confidence, which is exactly how training starts: the gradient with respect to D's logit is D(G(z)), near 0. The
-non-saturating loss -log D(G(z)) has the same fixed point and a gradient of 1 - D(G(z)), near 1 there. At the game's
+Minimising log(1 - D(G(z))), the minimax game's own term for G, barely moves G while D rejects its images with
+confidence, which is exactly how training starts: its gradient with respect to D's logit is -D(G(z)), near 0. The
+non-saturating loss -log D(G(z)) has the same fixed point and a gradient of -(1 - D(G(z))), near -1 there. At the game's
 equilibrium the generated images are distributed like the real ones, D(x) = 1/2 everywhere, d_loss = 2 ln 2 = 1.386
 and g_loss = ln 2 = 0.693.
 

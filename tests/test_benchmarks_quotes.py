@@ -42,7 +42,8 @@ CITE = '([table](../benchmarks/demo.md "python -m demo.train"))'
 
 
 def test_a_figure_in_its_row_passes_at_the_precision_shown(demo):
-    assert demo(f"## What to expect\n\nTest accuracy 0.987 ± 0.004, 436,650 weights, 128 s of training {CITE}.\n") == []
+    text = f"## What to expect\n\nTest accuracy 0.987 ± 0.004, 436,650 weights, 128 s of training {CITE}.\n"
+    assert demo(text) == []
     assert demo(f"## What to expect\n\nAbout 2 minutes of training {CITE}.\n") == []  # 127.6 s / 60
 
 
@@ -105,3 +106,6 @@ def test_main_reports_and_fails(demo, capsys):
     assert capsys.readouterr().err.startswith("python -m benchmarks.quotes: error: no such file")
 
 
+@pytest.mark.parametrize("readme", quotes.readme_files(), ids=lambda path: str(path.relative_to(quotes.REPO_ROOT)))
+def test_every_measured_figure_of_every_readme_has_its_row(readme):
+    assert quotes.problems_in(readme) == []

@@ -130,7 +130,7 @@ print(result["summary"])
 # ## The pictures of the run
 #
 # The learning curves, then where the decoder looked while writing each output token of the first test pairs (see
-# "Reading a heatmap" in the README: a trained model looks at the year while writing the year).
+# the heatmap under "Run it" in the README: a trained model looks at the year while writing the year).
 
 # %%
 figures = show_pictures(run_dir, *sorted(path.name for path in (run_dir / "plots").glob("*.png")))
