@@ -97,5 +97,6 @@ DATASETS = {
 
 
 def load_dataset(config) -> Dataset:
-    """The data set config.dataset names (config: an AnnConfig, ann/train.py); ValueError for a name it does not know."""
+    """The data set config.dataset names (config: an AnnConfig, ann/train.py); ValueError for a name it does not
+    know."""
     return look_up(DATASETS, config.dataset)()

@@ -64,8 +64,9 @@ class TokenVocabulary:
         return f"TokenVocabulary({len(self)} tokens)"
 
     def encode(self, tokens: list[str]) -> list[int]:
-        """Ids of the tokens; a token not in the vocabulary becomes 3 (<unk>)."""
-        return [self.index.get(token, UNKNOWN_ID) for token in tokens]
+        """Ids of the tokens; a token not in the vocabulary becomes 3 (<unk>), and so does a word that spells a special
+        token ("<pad>" or "<end>" in a pairs file), which would otherwise be masked out or end the sequence early."""
+        return [UNKNOWN_ID if token in SPECIAL_TOKENS else self.index.get(token, UNKNOWN_ID) for token in tokens]
 
     def decode(self, ids) -> list[str]:
         """Tokens of the ids up to the first <end>, skipping <pad> and <start>; ids may be a list or a 1-D array."""

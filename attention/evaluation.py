@@ -122,7 +122,8 @@ def seq2seq_evaluator(beam_width: int = 1, num_heatmaps: int = 4, batch_size: in
 
     def evaluate(model: keras.Model, dataset: Dataset, run_dir: Path) -> Evaluation:
         meta = dataset.meta
-        source_vocabulary, target_vocabulary, mode = meta["source_vocabulary"], meta["target_vocabulary"], meta["tokens"]
+        source_vocabulary, target_vocabulary = meta["source_vocabulary"], meta["target_vocabulary"]
+        mode = meta["tokens"]
         max_length = dataset.y_test.shape[1] - 1  # every target token and <end>
 
         def decode_split(sources: np.ndarray):

@@ -57,7 +57,7 @@ def read_vocabularies(run_dir: Path) -> tuple[TokenVocabulary, TokenVocabulary, 
         saved = json.loads(path.read_text(encoding="utf-8"))
         vocabularies = [TokenVocabulary(saved[side][4:]) for side in ("source", "target")]  # after the 4 specials
         mode = saved["tokens"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise ValueError(f"{path}: not a vocabulary file written by attention/train.py") from None
     for vocabulary, side in zip(vocabularies, ("source", "target")):
         require(vocabulary.tokens == saved[side], f"{path}: the {side} tokens are not in the order training used")
@@ -80,9 +80,11 @@ def main(argv: list[str] | None = None) -> dict:
     from attention.evaluation import decode, output_tokens, save_heatmap  # imports attention.model: the layers
 
     try:
-        model = keras.models.load_model(run_dir / "model.keras", compile=False)  # for decoding only
+        # Safe mode, said rather than left to the default: no Python code from the file (a Lambda layer's) runs.
+        model = keras.models.load_model(run_dir / "model.keras", safe_mode=True, compile=False)  # for decoding only
     except Exception as error:  # a damaged or foreign file: say so in one line, whatever Keras raised
-        fail(f"{run_dir / 'model.keras'} cannot be loaded ({type(error).__name__}: {error})", prog=PROG)
+        message = " ".join(str(error).split())[:300]
+        fail(f"{run_dir / 'model.keras'} cannot be loaded ({type(error).__name__}: {message})", prog=PROG)
 
     sources = [tokenize(text, mode) for text in texts]
     ids = pad([source_vocabulary.encode(tokens) for tokens in sources], max(map(len, sources)))

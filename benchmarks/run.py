@@ -368,7 +368,8 @@ def write_study(name: str, study: Study, quick: bool, output: Path, command: str
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
-    parser = OneLineParser(prog="benchmarks/run.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="benchmarks/run.py", description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", help=f"folder to benchmark: {', '.join(BENCHMARKS)} (classics: the root README's "
                                        f"Classic exercises); or a study: "
                                        f"{', '.join(STUDIES)}")

@@ -21,8 +21,9 @@ examples/s divided by plain's, measured in the same run of this command:
     JAX        KERAS_BACKEND=jax        the same script on Keras' JAX backend
 TensorFlow splits a CPU into two logical devices only before its runtime starts, and Keras picks its backend once
 per process, so the runs go to child processes started with --child, which you never type: one for plain, jit and
-mixed, one for mirrored, one for JAX. Each runs the scripts' main() in-process and writes its numbers to a JSON file; this
-process turns them into the table. A run that fails (the gan refuses JAX) is a cell "n/a", its reason a footnote.
+mixed, one for mirrored, one for JAX. Each runs the scripts' main() in-process and writes its numbers to a JSON
+file; this process turns them into the table. A run that fails (the gan refuses JAX) is a cell "n/a", its reason a
+footnote.
 
 FLOPs (floating-point operations: one multiply or one add) per training example are counted from the model itself
 (forward_flops), and the machine's peak from its processor (cpu_peak): see their docstrings.

@@ -44,8 +44,9 @@ class BirnnConfig(SequenceConfig):
         super().validate()
         # Reading backwards needs the whole sequence at prediction time: a forecast made at every step would see
         # the very values it is asked to predict.
-        require(self.task == "many-to-one" or not self.bidirectional, "--task many-to-many is not allowed for a bidirectional forecast: the "
-                                            "backward direction would read the future values it has to predict")
+        require(self.task == "many-to-one" or not self.bidirectional,
+                "--task many-to-many is not allowed for a bidirectional forecast: the backward direction would read "
+                "the future values it has to predict")
 
 
 def main(argv: list[str] | None = None) -> dict:

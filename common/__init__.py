@@ -1,1 +1,1 @@
-"""Shared pieces every architecture folder uses: config and command line, datasets, the training loop, metrics, plots."""
+"""Shared pieces every architecture folder uses: config and command line, datasets, training, metrics, plots."""

@@ -46,31 +46,50 @@ class TrainConfig:
     optimizer: str = option("adam", "optimizer", choices=OPTIMIZERS)
     seed: int = option(0, "random seed for weights, shuffling and dropout (data splits are fixed)")
     patience: int = option(10, "epochs without validation improvement before stopping early")
-    reduce_lr_patience: int = option(0, "halve the learning rate after this many epochs without validation "
-                                        "improvement (0: keep it fixed)")
-    clip_norm: float = option(0.0, "scale each gradient step down to at most this norm, against the sudden "
-                                   "jumps recurrent networks can take (0: no clipping)")
+    reduce_lr_patience: int = option(
+        0, "halve the learning rate after this many epochs without validation improvement (0: keep it fixed)"
+    )
+    clip_norm: float = option(
+        0.0,
+        "scale each gradient step down to at most this norm, against the sudden "
+        "jumps recurrent networks can take (0: no clipping)",
+    )
     output_dir: str = option(str(DEFAULT_OUTPUT_DIR), "folder under which each run writes a new run folder")
     quick: bool = option(False, "seconds-long run on a small slice of the data, for tests and a first look")
     verbose: bool = option(False, "show TensorFlow's start-up messages and debug logging")
     # Faster and bigger (issue #15): what each flag changes is written in the folder's own model.compile(...) call,
     # or beside its build_model(...). None of them is expected to speed up a run on a small CPU.
-    jit_compile: bool = option(False, "compile the training step with XLA (model.compile(jit_compile=True)): the "
-                                      "first epoch pays for compiling it; on a CPU expect little gain (off: Keras "
-                                      "decides, XLA on a GPU where the model allows it, never on a CPU alone)")
-    steps_per_execution: int = option(1, "training steps run per call into the compiled step (model.compile("
-                                         "steps_per_execution=N)): less Python overhead per step; batch-level "
-                                         "callbacks then see every Nth batch only")
-    mixed_precision: bool = option(False, "compute in float16 while keeping the weights, the output layer and the "
-                                          "loss in float32 (Keras' mixed_float16 policy, with loss scaling): "
-                                          "faster on GPUs with float16 units, usually slower on a CPU, which "
-                                          "emulates float16")
-    tensorboard: bool = option(False, "also write TensorBoard logs to RUN_DIR/tensorboard (view them with "
-                                      "tensorboard --logdir RUN_DIR/tensorboard)")
-    distribute: str = option("none", "train on several devices with tf.distribute: mirrored copies the model to "
-                                     "every local GPU (on a CPU alone: two logical CPU devices), multi-worker to "
-                                     "every machine in the TF_CONFIG environment variable; --batch-size stays the "
-                                     "global batch, split between the copies", choices=DISTRIBUTE)
+    jit_compile: bool = option(
+        False,
+        "compile the training step with XLA (model.compile(jit_compile=True)): the "
+        "first epoch pays for compiling it; on a CPU expect little gain (off: Keras "
+        "decides, XLA on a GPU where the model allows it, never on a CPU alone)",
+    )
+    steps_per_execution: int = option(
+        1,
+        "training steps run per call into the compiled step (model.compile("
+        "steps_per_execution=N)): less Python overhead per step; batch-level "
+        "callbacks then see every Nth batch only",
+    )
+    mixed_precision: bool = option(
+        False,
+        "compute in float16 while keeping the weights, the output layer and the "
+        "loss in float32 (Keras' mixed_float16 policy, with loss scaling): "
+        "faster on GPUs with float16 units, usually slower on a CPU, which "
+        "emulates float16",
+    )
+    tensorboard: bool = option(
+        False,
+        "also write TensorBoard logs to RUN_DIR/tensorboard (view them with tensorboard --logdir RUN_DIR/tensorboard)",
+    )
+    distribute: str = option(
+        "none",
+        "train on several devices with tf.distribute: mirrored copies the model to "
+        "every local GPU (on a CPU alone: two logical CPU devices), multi-worker to "
+        "every machine in the TF_CONFIG environment variable; --batch-size stays the "
+        "global batch, split between the copies",
+        choices=DISTRIBUTE,
+    )
 
     def __post_init__(self) -> None:
         self.validate()
@@ -86,18 +105,20 @@ class TrainConfig:
         require(self.batch_size >= 1, f"--batch-size must be at least 1 (got {self.batch_size})")
         require(0 < self.learning_rate < 10, f"--learning-rate must be between 0 and 10 (got {self.learning_rate})")
         require(self.patience >= 0, f"--patience must be 0 or more (got {self.patience})")
-        require(self.reduce_lr_patience >= 0,
-                f"--reduce-lr-patience must be 0 or more (got {self.reduce_lr_patience})")
+        require(self.reduce_lr_patience >= 0, f"--reduce-lr-patience must be 0 or more (got {self.reduce_lr_patience})")
         require(self.clip_norm >= 0, f"--clip-norm must be 0 or more (got {self.clip_norm})")
         require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
-        require(self.steps_per_execution >= 1,
-                f"--steps-per-execution must be at least 1 (got {self.steps_per_execution})")
+        require(
+            self.steps_per_execution >= 1, f"--steps-per-execution must be at least 1 (got {self.steps_per_execution})"
+        )
         output = Path(self.output_dir)
         require(not output.exists() or output.is_dir(), f"--output-dir {output} exists and is not a folder")
         if self.distribute != "none":
-            require(keras_backend() == "tensorflow",
-                    f"--distribute {self.distribute} uses tf.distribute, which needs the TensorFlow backend "
-                    f"(KERAS_BACKEND is {keras_backend()!r})")
+            require(
+                keras_backend() == "tensorflow",
+                f"--distribute {self.distribute} uses tf.distribute, which needs the TensorFlow backend "
+                f"(KERAS_BACKEND is {keras_backend()!r})",
+            )
         if self.distribute == "multi-worker":
             read_tf_config()
 
@@ -120,8 +141,10 @@ class CellConfig:
     def validate(self) -> None:
         require(1 <= self.units <= 1024, f"--units must be between 1 and 1024 (got {self.units})")
         require(1 <= self.input_dim <= 1024, f"--input-dim must be between 1 and 1024 (got {self.input_dim})")
-        require(1 <= self.sequence_length <= 10_000,
-                f"--sequence-length must be between 1 and 10000 (got {self.sequence_length})")
+        require(
+            1 <= self.sequence_length <= 10_000,
+            f"--sequence-length must be between 1 and 10000 (got {self.sequence_length})",
+        )
         require(self.seed >= 0, f"--seed must be 0 or more (got {self.seed})")
 
 
@@ -141,27 +164,39 @@ def read_tf_config() -> dict:
     Raises ValueError, in one sentence, when it is missing or malformed.
     """
     text = os.environ.get("TF_CONFIG", "")
-    require(text.strip() != "", "--distribute multi-worker needs the TF_CONFIG environment variable (the cluster "
-                                "and this worker's task; see the README's Faster and bigger)")
+    require(
+        text.strip() != "",
+        "--distribute multi-worker needs the TF_CONFIG environment variable (the cluster "
+        "and this worker's task; see the README's Faster and bigger)",
+    )
     try:
         tf_config = json.loads(text)
     except json.JSONDecodeError as error:
         raise ValueError(f"TF_CONFIG is not valid JSON ({error})") from None
-    require(isinstance(tf_config, dict) and isinstance(tf_config.get("cluster"), dict)
-            and isinstance(tf_config.get("task"), dict),
-            'TF_CONFIG needs a "cluster" and a "task" object, e.g. {"cluster": {"worker": ["host1:12345", '
-            '"host2:12345"]}, "task": {"type": "worker", "index": 0}}')
+    require(
+        isinstance(tf_config, dict)
+        and isinstance(tf_config.get("cluster"), dict)
+        and isinstance(tf_config.get("task"), dict),
+        'TF_CONFIG needs a "cluster" and a "task" object, e.g. {"cluster": {"worker": ["host1:12345", '
+        '"host2:12345"]}, "task": {"type": "worker", "index": 0}}',
+    )
     cluster, task = tf_config["cluster"], tf_config["task"]
     for job, addresses in cluster.items():
-        require(job in ("chief", "worker") and isinstance(addresses, list) and addresses
-                and all(isinstance(a, str) and re.fullmatch(r"[^\s:]+:\d+", a) for a in addresses),
-                f'TF_CONFIG\'s cluster must map "chief" and "worker" to lists of host:port addresses (got {job!r}: '
-                f'{addresses!r})')
+        require(
+            job in ("chief", "worker")
+            and isinstance(addresses, list)
+            and addresses
+            and all(isinstance(a, str) and re.fullmatch(r"[^\s:]+:\d+", a) for a in addresses),
+            f'TF_CONFIG\'s cluster must map "chief" and "worker" to lists of host:port addresses (got {job!r}: '
+            f"{addresses!r})",
+        )
     require("worker" in cluster or "chief" in cluster, 'TF_CONFIG\'s cluster names no "worker"')
     kind, index = task.get("type"), task.get("index")
     tasks = ", ".join(f"{job} 0-{len(addresses) - 1}" for job, addresses in cluster.items())
-    require(kind in cluster and isinstance(index, int) and 0 <= index < len(cluster[kind]),
-            f"TF_CONFIG's task {task!r} is none of the cluster's ({tasks})")
+    require(
+        kind in cluster and isinstance(index, int) and 0 <= index < len(cluster[kind]),
+        f"TF_CONFIG's task {task!r} is none of the cluster's ({tasks})",
+    )
     return tf_config
 
 
@@ -236,11 +271,11 @@ class OneLineParser(argparse.ArgumentParser):
         fail(f"{message} (see --help)", prog=self.prog)
 
 
-def build_parser(config_class: type, description: str | None = None, prog: str | None = None) -> argparse.ArgumentParser:
+def build_parser(
+    config_class: type, description: str | None = None, prog: str | None = None
+) -> argparse.ArgumentParser:
     """One flag per dataclass field; help shows each default."""
-    parser = OneLineParser(
-        prog=prog, description=description, formatter_class=HelpFormatter
-    )
+    parser = OneLineParser(prog=prog, description=description, formatter_class=HelpFormatter)
     hints = typing.get_type_hints(config_class)
     for field in dataclasses.fields(config_class):
         kind = value_type(hints[field.name])
@@ -249,8 +284,14 @@ def build_parser(config_class: type, description: str | None = None, prog: str |
             action = argparse.BooleanOptionalAction if field.default else "store_true"
             parser.add_argument(flag_name(field.name), action=action, default=field.default, help=help_text)
         else:
-            parser.add_argument(flag_name(field.name), type=kind, default=field.default,
-                                choices=field.metadata.get("choices"), metavar=METAVARS.get(kind), help=help_text)
+            parser.add_argument(
+                flag_name(field.name),
+                type=kind,
+                default=field.default,
+                choices=field.metadata.get("choices"),
+                metavar=METAVARS.get(kind),
+                help=help_text,
+            )
     return parser
 
 
@@ -270,8 +311,12 @@ def script_name(config_class: type) -> str:
 current_script: str | None = None
 
 
-def parse_config(config_class: type, argv: typing.Sequence[str] | None = None,
-                 description: str | None = None, prog: str | None = None):
+def parse_config(
+    config_class: type,
+    argv: typing.Sequence[str] | None = None,
+    description: str | None = None,
+    prog: str | None = None,
+):
     """Parse argv (default: sys.argv[1:]) into config_class; a bad value exits 2 with one line on stderr.
 
     Errors start with the script's folder and file (`ann/train.py: error: ...`) unless prog names another.
@@ -347,8 +392,9 @@ class StdoutHandler(logging.StreamHandler):
 
 def setup_logging(verbose: bool) -> None:
     """Log lines go to standard output, in order with Keras' progress lines; errors alone go to standard error."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
-                        handlers=[StdoutHandler()], force=True)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", handlers=[StdoutHandler()], force=True
+    )
     # JAX logs its search for a TPU at the INFO level ("Unable to initialize backend 'tpu'"): a notice, like
     # TensorFlow's start-up ones, that --verbose shows.
     logging.getLogger("jax").setLevel(logging.DEBUG if verbose else logging.WARNING)

@@ -66,29 +66,50 @@ class Dataset:
         """The first examples of each split: what `--quick` trains on (the splits are already shuffled)."""
         return dataclasses.replace(
             self,
-            x_train=self.x_train[:num_train], y_train=self.y_train[:num_train],
-            x_val=self.x_val[:num_eval], y_val=self.y_val[:num_eval],
-            x_test=self.x_test[:num_eval], y_test=self.y_test[:num_eval],
+            x_train=self.x_train[:num_train],
+            y_train=self.y_train[:num_train],
+            x_val=self.x_val[:num_eval],
+            y_val=self.y_val[:num_eval],
+            x_test=self.x_test[:num_eval],
+            y_test=self.y_test[:num_eval],
         )
 
 
-def split_three_ways(x: np.ndarray, y: np.ndarray, val_fraction: float = 0.15, test_fraction: float = 0.2,
-                     stratify: bool = True, seed: int = SPLIT_SEED) -> tuple[np.ndarray, ...]:
+def split_three_ways(
+    x: np.ndarray,
+    y: np.ndarray,
+    val_fraction: float = 0.15,
+    test_fraction: float = 0.2,
+    stratify: bool = True,
+    seed: int = SPLIT_SEED,
+) -> tuple[np.ndarray, ...]:
     """Shuffle and split into (x_train, y_train, x_val, y_val, x_test, y_test).
 
     Stratified (each split keeps the class proportions) for classification; `stratify=False` for regression.
     The fractions are of the whole data set.
     """
     x_rest, x_test, y_rest, y_test = train_test_split(
-        x, y, test_size=test_fraction, random_state=seed, stratify=y if stratify else None)
+        x, y, test_size=test_fraction, random_state=seed, stratify=y if stratify else None
+    )
     x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=val_fraction / (1 - test_fraction), random_state=seed,
-        stratify=y_rest if stratify else None)
+        x_rest,
+        y_rest,
+        test_size=val_fraction / (1 - test_fraction),
+        random_state=seed,
+        stratify=y_rest if stratify else None,
+    )
     return x_train, y_train, x_val, y_val, x_test, y_test
 
 
-def image_classification_dataset(name: str, images: np.ndarray, labels: np.ndarray, class_names: list[str],
-                                 pixel_max: float, source: str, **meta: Any) -> Dataset:
+def image_classification_dataset(
+    name: str,
+    images: np.ndarray,
+    labels: np.ndarray,
+    class_names: list[str],
+    pixel_max: float,
+    source: str,
+    **meta: Any,
+) -> Dataset:
     """Stratified 65/15/20 split of images of any shape, (n, h, w) or (n, h, w, c), divided by pixel_max into 0..1."""
     images = (np.asarray(images) / pixel_max).astype("float32")
     parts = split_three_ways(images, np.asarray(labels).astype("int64"), stratify=True)
@@ -108,7 +129,8 @@ def download_failure(what: str, error: Exception, advice: str) -> DatasetUnavail
     cache = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"  # where Keras keeps downloads
     reason = " ".join(str(error).split())[:160] or type(error).__name__
     return DatasetUnavailableError(
-        f"could not download {what} into the Keras cache {cache} ({reason}); without a network {advice}")
+        f"could not download {what} into the Keras cache {cache} ({reason}); without a network {advice}"
+    )
 
 
 def download_keras_dataset(name: str, alternative: str, **load_options) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
@@ -119,8 +141,9 @@ def download_keras_dataset(name: str, alternative: str, **load_options) -> tuple
     try:
         return getattr(keras.datasets, name).load_data(**load_options)
     except Exception as error:  # urllib, HTTP and file errors all mean the same thing to the user here
-        raise download_failure(f"dataset '{name}'", error,
-                               f"use an embedded dataset such as --dataset {alternative}") from None
+        raise download_failure(
+            f"dataset '{name}'", error, f"use an embedded dataset such as --dataset {alternative}"
+        ) from None
 
 
 LoaderFunction = Callable[..., Dataset]

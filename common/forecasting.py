@@ -36,8 +36,9 @@ AIRLINE_FILE = REPO_ROOT / "data" / "airline_passengers.csv"
 # Windows and splits
 
 
-def make_windows(values: np.ndarray, window: int, many_to_many: bool = False,
-                 target_indices: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def make_windows(
+    values: np.ndarray, window: int, many_to_many: bool = False, target_indices: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Slide a window over values (time,) or (time, features): inputs are `window` steps, the target comes next.
 
     For a target at index t the input is values[t - window : t]. Targets are column 0 of values.
@@ -54,11 +55,17 @@ def make_windows(values: np.ndarray, window: int, many_to_many: bool = False,
         raise ValueError(f"--window {window} is too long for a series of {len(values)} values")
     if target_indices is None:
         target_indices = np.arange(window, len(values))
-    x = np.stack([values[t - window:t] for t in target_indices]) if len(target_indices) else \
-        np.zeros((0, window, values.shape[1]), "float32")
+    x = (
+        np.stack([values[t - window : t] for t in target_indices])
+        if len(target_indices)
+        else np.zeros((0, window, values.shape[1]), "float32")
+    )
     if many_to_many:
-        y = np.stack([values[t - window + 1:t + 1, 0] for t in target_indices]) if len(target_indices) else \
-            np.zeros((0, window), "float32")
+        y = (
+            np.stack([values[t - window + 1 : t + 1, 0] for t in target_indices])
+            if len(target_indices)
+            else np.zeros((0, window), "float32")
+        )
     else:
         y = values[target_indices, 0]
     return x, y
@@ -76,13 +83,17 @@ class TimeSplit:
 
     def targets(self, part: str, first: int) -> np.ndarray:
         """Indices of the targets in part ("train", "val" or "test"), starting no earlier than `first`."""
-        start, stop = {"train": (0, self.val_start), "val": (self.val_start, self.val_stop),
-                       "test": (self.test_start, self.length)}[part]
+        start, stop = {
+            "train": (0, self.val_start),
+            "val": (self.val_start, self.val_stop),
+            "test": (self.test_start, self.length),
+        }[part]
         return np.arange(max(start, first), stop)
 
 
-def split_in_time(length: int, test_fraction: float, val_fraction: float = 0.15,
-                  validation_shift: int = 0) -> TimeSplit:
+def split_in_time(
+    length: int, test_fraction: float, val_fraction: float = 0.15, validation_shift: int = 0
+) -> TimeSplit:
     """The last test_fraction of the series is test; the last val_fraction of what remains is validation.
 
     validation_shift > 0 moves the validation part that many steps earlier and ends training before it; the test part
@@ -95,8 +106,10 @@ def split_in_time(length: int, test_fraction: float, val_fraction: float = 0.15,
     test_start = int(round(length * (1 - test_fraction)))
     val_start = test_start - max(1, int(round(test_start * val_fraction)))
     if not 0 <= validation_shift < val_start:
-        raise ValueError(f"--validation-shift must be at least 0 and below {val_start}, the length of the training "
-                         f"part (got {validation_shift})")
+        raise ValueError(
+            f"--validation-shift must be at least 0 and below {val_start}, the length of the training "
+            f"part (got {validation_shift})"
+        )
     return TimeSplit(val_start - validation_shift, test_start - validation_shift, test_start, length)
 
 
@@ -166,10 +179,21 @@ class Standardizer:
 # The three series, each split in time
 
 
-def forecasting_dataset(name: str, series: np.ndarray, window: int, test_fraction: float, transform: str,
-                        many_to_many: bool, source: str, season: int | None = None, clean: np.ndarray | None = None,
-                        dates: list[str] | None = None, time_unit: str = "time step", unit: str = "value",
-                        validation_shift: int = 0) -> Dataset:
+def forecasting_dataset(
+    name: str,
+    series: np.ndarray,
+    window: int,
+    test_fraction: float,
+    transform: str,
+    many_to_many: bool,
+    source: str,
+    season: int | None = None,
+    clean: np.ndarray | None = None,
+    dates: list[str] | None = None,
+    time_unit: str = "time step",
+    unit: str = "value",
+    validation_shift: int = 0,
+) -> Dataset:
     """Windows over a (transformed, standardized) series, split train | val | test in time order.
 
     The standardizer is fitted on the training part only. meta keeps what evaluate_forecast needs to score in the
@@ -181,23 +205,46 @@ def forecasting_dataset(name: str, series: np.ndarray, window: int, test_fractio
     split = split_in_time(len(series), test_fraction, validation_shift=validation_shift)
     first = transform_lag(transform, season)  # the first index the transformed series has a value at
     if window >= split.val_start - first:
-        raise ValueError(f"--window {window} is too long: the training part of {name} has only "
-                         f"{split.val_start} values")
+        raise ValueError(
+            f"--window {window} is too long: the training part of {name} has only {split.val_start} values"
+        )
     modelled = transform_series(series, transform, season)
-    scaler = Standardizer.fit(modelled[first:split.val_start])  # training part only: nothing of val or test
+    scaler = Standardizer.fit(modelled[first : split.val_start])  # training part only: nothing of val or test
     scaled = scaler.transform(np.nan_to_num(modelled))
     indices = {part: split.targets(part, first=first + window) for part in ("train", "val", "test")}
-    arrays = [array for part in ("train", "val", "test")
-              for array in make_windows(scaled, window, many_to_many, indices[part])]
-    meta = {"source": source, "series": series, "transform": transform, "lag": first, "target_scaler": scaler,
-            "target_indices": indices, "split": split, "season": season, "clean": clean, "dates": dates,
-            "time_unit": time_unit, "unit": unit, "many_to_many": many_to_many, "forecast": True}
+    arrays = [
+        array
+        for part in ("train", "val", "test")
+        for array in make_windows(scaled, window, many_to_many, indices[part])
+    ]
+    meta = {
+        "source": source,
+        "series": series,
+        "transform": transform,
+        "lag": first,
+        "target_scaler": scaler,
+        "target_indices": indices,
+        "split": split,
+        "season": season,
+        "clean": clean,
+        "dates": dates,
+        "time_unit": time_unit,
+        "unit": unit,
+        "many_to_many": many_to_many,
+        "forecast": True,
+    }
     return Dataset(name, "regression", *arrays, meta=meta)
 
 
-def load_sine(window: int = DEFAULT_WINDOW["sine"], many_to_many: bool = False,
-              transform: str = DEFAULT_TRANSFORM["sine"], num_points: int = 1000, cycle_length: float = 50.0,
-              noise: float = 0.1, validation_shift: int = 0) -> Dataset:
+def load_sine(
+    window: int = DEFAULT_WINDOW["sine"],
+    many_to_many: bool = False,
+    transform: str = DEFAULT_TRANSFORM["sine"],
+    num_points: int = 1000,
+    cycle_length: float = 50.0,
+    noise: float = 0.1,
+    validation_shift: int = 0,
+) -> Dataset:
     """sin(2 pi t / cycle_length) plus Gaussian noise of standard deviation `noise`; split 75/25 in time.
 
     The target is the next *noisy* value, whose noise no model can predict: the noise-free sine scores the best
@@ -208,9 +255,17 @@ def load_sine(window: int = DEFAULT_WINDOW["sine"], many_to_many: bool = False,
     steps = np.arange(num_points)
     clean = np.sin(2 * np.pi * steps / cycle_length)
     noisy = clean + noise * np.random.default_rng(SPLIT_SEED).standard_normal(num_points)
-    return forecasting_dataset("sine", noisy, window, 0.25, transform, many_to_many, clean=clean,
-                               validation_shift=validation_shift,
-                               source=f"generated: sine of period {cycle_length:g} + N(0, {noise:g}^2) noise")
+    return forecasting_dataset(
+        "sine",
+        noisy,
+        window,
+        0.25,
+        transform,
+        many_to_many,
+        clean=clean,
+        validation_shift=validation_shift,
+        source=f"generated: sine of period {cycle_length:g} + N(0, {noise:g}^2) noise",
+    )
 
 
 def read_airline_passengers(path: Path = AIRLINE_FILE) -> tuple[list[str], np.ndarray]:
@@ -225,28 +280,55 @@ def read_airline_passengers(path: Path = AIRLINE_FILE) -> tuple[list[str], np.nd
     return [month for month, _ in rows], np.array([float(value) for _, value in rows])
 
 
-def load_airline(window: int = DEFAULT_WINDOW["airline"], many_to_many: bool = False,
-                 transform: str = DEFAULT_TRANSFORM["airline"], validation_shift: int = 0) -> Dataset:
+def load_airline(
+    window: int = DEFAULT_WINDOW["airline"],
+    many_to_many: bool = False,
+    transform: str = DEFAULT_TRANSFORM["airline"],
+    validation_shift: int = 0,
+) -> Dataset:
     """Monthly international airline passengers 1949-1960 (Box & Jenkins), split 67/33 in time."""
     months, passengers = read_airline_passengers()
-    return forecasting_dataset("airline", passengers, window, 0.33, transform, many_to_many, season=12,
-                               dates=months, time_unit="month", unit="passengers (thousands)",
-                               validation_shift=validation_shift,
-                               source="data/airline_passengers.csv (Box, Jenkins & Reinsel, series G)")
+    return forecasting_dataset(
+        "airline",
+        passengers,
+        window,
+        0.33,
+        transform,
+        many_to_many,
+        season=12,
+        dates=months,
+        time_unit="month",
+        unit="passengers (thousands)",
+        validation_shift=validation_shift,
+        source="data/airline_passengers.csv (Box, Jenkins & Reinsel, series G)",
+    )
 
 
-def load_stock(window: int = DEFAULT_WINDOW["stock"], many_to_many: bool = False,
-               transform: str = DEFAULT_TRANSFORM["stock"], validation_shift: int = 0) -> Dataset:
+def load_stock(
+    window: int = DEFAULT_WINDOW["stock"],
+    many_to_many: bool = False,
+    transform: str = DEFAULT_TRANSFORM["stock"],
+    validation_shift: int = 0,
+) -> Dataset:
     """Google's daily closing price, 2004-08-19 to 2008-10-14 (1,047 trading days, matplotlib's goog.npz)."""
     import matplotlib  # the file ships with matplotlib; np.load with allow_pickle=False reads its structured array
 
     path = Path(matplotlib.get_data_path()) / "sample_data" / "goog.npz"
     with np.load(path, allow_pickle=False) as archive:
         prices = archive["price_data"]
-    return forecasting_dataset("stock", prices["close"], window, 0.25, transform, many_to_many,
-                               dates=[str(day) for day in prices["date"]], time_unit="trading day",
-                               unit="closing price (US dollars)", validation_shift=validation_shift,
-                               source="matplotlib sample data goog.npz (Google daily prices, Yahoo! Finance)")
+    return forecasting_dataset(
+        "stock",
+        prices["close"],
+        window,
+        0.25,
+        transform,
+        many_to_many,
+        dates=[str(day) for day in prices["date"]],
+        time_unit="trading day",
+        unit="closing price (US dollars)",
+        validation_shift=validation_shift,
+        source="matplotlib sample data goog.npz (Google daily prices, Yahoo! Finance)",
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -292,12 +374,13 @@ def forecast_in_original_units(model, dataset: Dataset, x: np.ndarray, part: str
     """(target indices, predictions in original units) of one part; many-to-many models are read at the last step,
     which predicts the same next value as a many-to-one model does."""
     meta = dataset.meta
-    indices = meta["target_indices"]["val" if part == "validation" else part][:len(x)]
+    indices = meta["target_indices"]["val" if part == "validation" else part][: len(x)]
     outputs = model.predict(x, verbose=0)
     scaled = outputs.reshape(len(x), -1)[:, -1]
     series = meta["series"]
-    predicted = untransform(meta["target_scaler"].inverse_transform(scaled), series[indices - meta["lag"]],
-                            meta["transform"])
+    predicted = untransform(
+        meta["target_scaler"].inverse_transform(scaled), series[indices - meta["lag"]], meta["transform"]
+    )
     return indices, predicted
 
 
@@ -311,32 +394,59 @@ def evaluate_forecast(model, dataset: Dataset, run_dir: Path):
     baselines = {"persistence": metrics.regression_metrics(truth, persistence_forecast(series, indices))}
     if meta.get("season"):
         baselines["seasonal_naive"] = metrics.regression_metrics(
-            truth, seasonal_naive_forecast(series, indices, meta["season"]))
+            truth, seasonal_naive_forecast(series, indices, meta["season"])
+        )
         if np.all(series > 0):  # what a statistician would fit first: the airline model, on the log of the series
             baselines["sarima"] = metrics.regression_metrics(
-                truth, sarima_forecast(series, indices, meta["split"].test_start, meta["season"]))
+                truth, sarima_forecast(series, indices, meta["split"].test_start, meta["season"])
+            )
     if meta.get("clean") is not None:  # the noise-free signal: the best any forecast of noisy values can do
         baselines["noise_floor"] = metrics.regression_metrics(truth, meta["clean"][indices])
     baselines["mean"] = metrics.mean_baseline(series[meta["target_indices"]["train"]], truth)
 
-    shown = {part: forecast_in_original_units(model, dataset, x, part)
-             for part, x in (("train", dataset.x_train), ("validation", dataset.x_val))}
-    plot_forecast(series, {**shown, "test": (indices, predicted)}, meta["split"].test_start,
-                  run_dir / "plots" / "forecast.png",
-                  title=f"{dataset.name}: one-step-ahead forecast (test part right of the dashed line)",
-                  ylabel=meta["unit"], dates=meta["dates"], xlabel=meta["time_unit"])
-    details = {"forecast": {"transform": meta["transform"], "test_targets": len(indices),
-                            "first_test_index": int(indices[0]) if len(indices) else None}}
+    shown = {
+        part: forecast_in_original_units(model, dataset, x, part)
+        for part, x in (("train", dataset.x_train), ("validation", dataset.x_val))
+    }
+    plot_forecast(
+        series,
+        {**shown, "test": (indices, predicted)},
+        meta["split"].test_start,
+        run_dir / "plots" / "forecast.png",
+        title=f"{dataset.name}: one-step-ahead forecast (test part right of the dashed line)",
+        ylabel=meta["unit"],
+        dates=meta["dates"],
+        xlabel=meta["time_unit"],
+    )
+    details = {
+        "forecast": {
+            "transform": meta["transform"],
+            "test_targets": len(indices),
+            "first_test_index": int(indices[0]) if len(indices) else None,
+        }
+    }
     if meta.get("dates"):
         details["forecast"]["first_test_date"] = meta["dates"][int(indices[0])]
     val_indices, val_predicted = shown["validation"]
-    return Evaluation(test=metrics.regression_metrics(truth, predicted), baselines=baselines, details=details,
-                      outputs=predicted, validation=metrics.regression_metrics(series[val_indices], val_predicted))
+    return Evaluation(
+        test=metrics.regression_metrics(truth, predicted),
+        baselines=baselines,
+        details=details,
+        outputs=predicted,
+        validation=metrics.regression_metrics(series[val_indices], val_predicted),
+    )
 
 
-def plot_forecast(series: np.ndarray, predictions: dict[str, tuple[np.ndarray, np.ndarray]], test_start: int,
-                  path: Path, title: str = "one-step-ahead forecast", ylabel: str = "value",
-                  dates: list[str] | None = None, xlabel: str = "time step") -> Path:
+def plot_forecast(
+    series: np.ndarray,
+    predictions: dict[str, tuple[np.ndarray, np.ndarray]],
+    test_start: int,
+    path: Path,
+    title: str = "one-step-ahead forecast",
+    ylabel: str = "value",
+    dates: list[str] | None = None,
+    xlabel: str = "time step",
+) -> Path:
     """The true series over time, each part's one-step predictions on top, and a line where the test part begins.
 
     predictions maps a label ("train", "test", ...) to (time indices, predicted values), both in original units.

@@ -13,7 +13,8 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, num_classes: 
     """Accuracy and macro-averaged precision, recall and F1 for class indices y_true, y_pred (shape (n,))."""
     labels = list(range(num_classes))
     precision, recall, f1, _ = sk_metrics.precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, average="macro", zero_division=0)
+        y_true, y_pred, labels=labels, average="macro", zero_division=0
+    )
     return {
         "accuracy": float(sk_metrics.accuracy_score(y_true, y_pred)),
         "precision_macro": float(precision),
@@ -25,7 +26,8 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, num_classes: 
 def per_class_report(y_true: np.ndarray, y_pred: np.ndarray, class_names: list[str]) -> dict[str, dict]:
     """{class name: {precision, recall, f1, support}} for every class, including ones never predicted."""
     precision, recall, f1, support = sk_metrics.precision_recall_fscore_support(
-        y_true, y_pred, labels=list(range(len(class_names))), zero_division=0)
+        y_true, y_pred, labels=list(range(len(class_names))), zero_division=0
+    )
     return {
         name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
         for name, p, r, f, s in zip(class_names, precision, recall, f1, support)
@@ -62,6 +64,8 @@ def format_comparison(test: dict[str, float], baselines: dict[str, dict[str, flo
     header = f"{'metric':<{first}}{'model':>10}" + "".join(f"{name:>{width}}" for name, width in zip(names, widths))
     rows = [header]
     for metric, value in test.items():
-        cells = "".join(f"{baselines[name].get(metric, float('nan')):>{width}.4f}" for name, width in zip(names, widths))
+        cells = "".join(
+            f"{baselines[name].get(metric, float('nan')):>{width}.4f}" for name, width in zip(names, widths)
+        )
         rows.append(f"{metric:<{first}}{value:>10.4f}{cells}")
     return "\n".join(rows)

@@ -25,8 +25,9 @@ def save_figure(figure: plt.Figure, path: Path) -> Path:
 
 def plot_learning_curves(history: dict[str, list[float]], path: Path) -> Path:
     """Training and validation curves per epoch, one panel per metric (loss, accuracy, ...)."""
-    metrics = [name for name in history
-               if not name.startswith("val_") and name not in ("learning_rate", "epoch_seconds")]
+    metrics = [
+        name for name in history if not name.startswith("val_") and name not in ("learning_rate", "epoch_seconds")
+    ]
     figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
     for axis, name in zip(axes[0], metrics):
         epochs = np.arange(1, len(history[name]) + 1)
@@ -54,8 +55,15 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], path: Path
     threshold = matrix.max() / 2 if matrix.size else 0
     for row in range(matrix.shape[0]):
         for column in range(matrix.shape[1]):
-            axis.text(column, row, int(matrix[row, column]), ha="center", va="center", fontsize=8,
-                      color="white" if matrix[row, column] > threshold else "black")
+            axis.text(
+                column,
+                row,
+                int(matrix[row, column]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if matrix[row, column] > threshold else "black",
+            )
     axis.set_title("confusion matrix (test split)")
     return save_figure(figure, path)
 
@@ -72,4 +80,3 @@ def plot_predictions(y_true: np.ndarray, y_pred: np.ndarray, path: Path) -> Path
     axis.legend()
     axis.grid(alpha=0.3)
     return save_figure(figure, path)
-

@@ -20,8 +20,17 @@ import numpy as np
 
 from common import forecasting, text
 from common.config import TrainConfig, option, require
-from common.datasets import (DIGIT_NAMES, DIGITS_SOURCE, MNIST5K_SOURCE, SPLIT_SEED, Dataset, download_keras_dataset,
-                             image_classification_dataset, load_mnist5k, split_three_ways)
+from common.datasets import (
+    DIGIT_NAMES,
+    DIGITS_SOURCE,
+    MNIST5K_SOURCE,
+    SPLIT_SEED,
+    Dataset,
+    download_keras_dataset,
+    image_classification_dataset,
+    load_mnist5k,
+    split_three_ways,
+)
 from common.forecasting import DEFAULT_TRANSFORM, DEFAULT_WINDOW, SERIES, TRANSFORMS
 
 TASKS = ("many-to-one", "many-to-many")
@@ -41,15 +50,30 @@ def parse_float_list(text: str, flag: str) -> list[float]:
 
 @dataclasses.dataclass
 class SequenceConfig(TrainConfig):
-    task: str = option("many-to-one", "forecasting: predict the next value from the last state (many-to-one) or at "
-                                      "every step (many-to-many)", choices=TASKS)
-    window: int | None = option(None, "time steps the network reads per example (default per dataset: " + ", ".join(
-        f"{name} {window}" for name, window in {**DEFAULT_WINDOW, "text": text.DEFAULT_WINDOW}.items()) + ")")
-    transform: str | None = option(None, "forecasting: model the values, their changes, or changes of their log "
-                                         "since the last step or the same month last year (default: " + ", ".join(
-        f"{transform} for {name}" for name, transform in DEFAULT_TRANSFORM.items()) + ")", choices=TRANSFORMS)
-    validation_shift: int = option(0, "forecasting: move the validation part this many steps earlier and train only "
-                                      "on what comes before it (rolling-origin validation; test stays put)")
+    task: str = option(
+        "many-to-one",
+        "forecasting: predict the next value from the last state (many-to-one) or at every step (many-to-many)",
+        choices=TASKS,
+    )
+    window: int | None = option(
+        None,
+        "time steps the network reads per example (default per dataset: "
+        + ", ".join(f"{name} {window}" for name, window in {**DEFAULT_WINDOW, "text": text.DEFAULT_WINDOW}.items())
+        + ")",
+    )
+    transform: str | None = option(
+        None,
+        "forecasting: model the values, their changes, or changes of their log "
+        "since the last step or the same month last year (default: "
+        + ", ".join(f"{transform} for {name}" for name, transform in DEFAULT_TRANSFORM.items())
+        + ")",
+        choices=TRANSFORMS,
+    )
+    validation_shift: int = option(
+        0,
+        "forecasting: move the validation part this many steps earlier and train only "
+        "on what comes before it (rolling-origin validation; test stays put)",
+    )
     num_points: int = option(1000, "sine: length of the generated series")
     cycle_length: float = option(50.0, "sine: time steps per period")
     noise: float = option(0.1, "sine: standard deviation of the added Gaussian noise")
@@ -75,12 +99,16 @@ class SequenceConfig(TrainConfig):
             self.transform = DEFAULT_TRANSFORM[self.dataset]
         super().validate()
         require(self.window is None or self.window >= 1, f"--window must be at least 1 (got {self.window})")
-        require(self.task == "many-to-one" or self.dataset in SERIES,
-                f"--task many-to-many applies to {', '.join(SERIES)}; {self.dataset} is "
-                f"{'always many-to-many' if self.dataset == 'text' else 'many-to-one'}")
+        require(
+            self.task == "many-to-one" or self.dataset in SERIES,
+            f"--task many-to-many applies to {', '.join(SERIES)}; {self.dataset} is "
+            f"{'always many-to-many' if self.dataset == 'text' else 'many-to-one'}",
+        )
         require(self.validation_shift >= 0, f"--validation-shift must be 0 or more (got {self.validation_shift})")
-        require(self.validation_shift == 0 or self.dataset in SERIES,
-                f"--validation-shift applies to {', '.join(SERIES)}, the series split in time")
+        require(
+            self.validation_shift == 0 or self.dataset in SERIES,
+            f"--validation-shift applies to {', '.join(SERIES)}, the series split in time",
+        )
         require(self.num_points >= 20, f"--num-points must be at least 20 (got {self.num_points})")
         require(self.cycle_length > 0, f"--cycle-length must be above 0 (got {self.cycle_length})")
         require(self.noise >= 0, f"--noise must be 0 or more (got {self.noise})")
@@ -149,8 +177,12 @@ def load_adding(sequence_length: int = 50, num_samples: int = 10000) -> Dataset:
     if num_samples < 100:
         raise ValueError(f"--num-samples must be at least 100 (got {num_samples})")
     x, y = make_adding_problem(num_samples, sequence_length)
-    return Dataset("adding", "regression", *split_three_ways(x, y, stratify=False),
-                   meta={"source": f"generated: adding problem, T = {sequence_length}"})
+    return Dataset(
+        "adding",
+        "regression",
+        *split_three_ways(x, y, stratify=False),
+        meta={"source": f"generated: adding problem, T = {sequence_length}"},
+    )
 
 
 def load_imdb(vocab_size: int = 10000, max_length: int = 200, alternative: str = "text") -> Dataset:
@@ -161,12 +193,23 @@ def load_imdb(vocab_size: int = 10000, max_length: int = 200, alternative: str =
     import keras
 
     (x_train, y_train), (x_test, y_test) = download_keras_dataset("imdb", alternative, num_words=vocab_size)
-    pad = lambda reviews: keras.utils.pad_sequences(reviews, maxlen=max_length, padding="pre", truncating="pre")
+
+    def pad(reviews):  # cut or pad each review at its start, so that its last words, nearest the verdict, stay
+        return keras.utils.pad_sequences(reviews, maxlen=max_length, padding="pre", truncating="pre")
+
     x_train, x_test = pad(x_train), pad(x_test)
-    return Dataset("imdb", "classification", x_train[:-5000], y_train[:-5000].astype("int64"), x_train[-5000:],
-                   y_train[-5000:].astype("int64"), x_test, y_test.astype("int64"),
-                   class_names=["negative", "positive"],
-                   meta={"source": "keras.datasets.imdb (Maas et al. 2011)", "vocab_size": vocab_size})
+    return Dataset(
+        "imdb",
+        "classification",
+        x_train[:-5000],
+        y_train[:-5000].astype("int64"),
+        x_train[-5000:],
+        y_train[-5000:].astype("int64"),
+        x_test,
+        y_test.astype("int64"),
+        class_names=["negative", "positive"],
+        meta={"source": "keras.datasets.imdb (Maas et al. 2011)", "vocab_size": vocab_size},
+    )
 
 
 def load_mnist5k_rows() -> Dataset:
@@ -187,16 +230,29 @@ def load_sequence_dataset(config: SequenceConfig) -> Dataset:
     """The shared data set config.dataset names, shaped by the flags that apply to it; ValueError if unknown."""
     name = config.dataset
     if name == "sine":
-        return forecasting.load_sine(window=config.window, many_to_many=config.many_to_many,
-                                     transform=config.transform, num_points=config.num_points,
-                                     cycle_length=config.cycle_length, noise=config.noise,
-                                     validation_shift=config.validation_shift)
+        return forecasting.load_sine(
+            window=config.window,
+            many_to_many=config.many_to_many,
+            transform=config.transform,
+            num_points=config.num_points,
+            cycle_length=config.cycle_length,
+            noise=config.noise,
+            validation_shift=config.validation_shift,
+        )
     if name == "airline":
-        return forecasting.load_airline(window=config.window, many_to_many=config.many_to_many,
-                                        transform=config.transform, validation_shift=config.validation_shift)
+        return forecasting.load_airline(
+            window=config.window,
+            many_to_many=config.many_to_many,
+            transform=config.transform,
+            validation_shift=config.validation_shift,
+        )
     if name == "stock":
-        return forecasting.load_stock(window=config.window, many_to_many=config.many_to_many,
-                                      transform=config.transform, validation_shift=config.validation_shift)
+        return forecasting.load_stock(
+            window=config.window,
+            many_to_many=config.many_to_many,
+            transform=config.transform,
+            validation_shift=config.validation_shift,
+        )
     if name == "text":
         return text.load_text(corpus=config.corpus, window=config.window)
     if name == "adding":

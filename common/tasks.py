@@ -46,8 +46,11 @@ def loss_for_task(task: str, num_classes: int = 0) -> keras.losses.Loss:
 def metrics_for_task(task: str, num_classes: int = 0) -> list:
     """Metrics Keras reports per epoch (the test split is scored separately, with scikit-learn)."""
     if task == "classification":
-        return [keras.metrics.BinaryAccuracy(name="accuracy") if num_classes == 2
-                else keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        return [
+            keras.metrics.BinaryAccuracy(name="accuracy")
+            if num_classes == 2
+            else keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        ]
     if task == "generation":
         return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     if task == "regression":

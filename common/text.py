@@ -61,8 +61,9 @@ def read_corpus(corpus: str) -> tuple[str, str]:
         try:
             text = Path(keras.utils.get_file("shakespeare.txt", SHAKESPEARE_URL)).read_text(encoding="utf-8")
         except Exception as error:  # no network, server down, partial file: the same message to the user
-            raise download_failure("the shakespeare corpus", error,
-                                   "use --corpus python-docs or --corpus PATH to a UTF-8 text file") from None
+            raise download_failure(
+                "the shakespeare corpus", error, "use --corpus python-docs or --corpus PATH to a UTF-8 text file"
+            ) from None
         return text, f"Tiny Shakespeare ({SHAKESPEARE_URL})"
     path = Path(corpus)
     if not path.is_file():
@@ -84,8 +85,8 @@ def chunk_text(ids: np.ndarray, window: int) -> tuple[np.ndarray, np.ndarray]:
     count = (len(ids) - 1) // window
     if count < 1:
         raise ValueError(f"a text of {len(ids)} characters is too short for --window {window}")
-    x = np.stack([ids[i * window:(i + 1) * window] for i in range(count)])
-    y = np.stack([ids[i * window + 1:(i + 1) * window + 1] for i in range(count)])
+    x = np.stack([ids[i * window : (i + 1) * window] for i in range(count)])
+    y = np.stack([ids[i * window + 1 : (i + 1) * window + 1] for i in range(count)])
     return x.astype("int32"), y.astype("int32")
 
 
@@ -101,11 +102,18 @@ def load_text(corpus: str = "python-docs", window: int = DEFAULT_WINDOW) -> Data
     vocabulary = CharVocabulary.from_text(text[:val_start])
     parts = [vocabulary.encode(part) for part in (text[:val_start], text[val_start:test_start], text[test_start:])]
     if min(len(part) for part in parts) <= window:
-        raise ValueError(f"--window {window} is too long for a corpus of {len(text)} characters "
-                         f"(each tenth must hold more than one window)")
+        raise ValueError(
+            f"--window {window} is too long for a corpus of {len(text)} characters "
+            f"(each tenth must hold more than one window)"
+        )
     arrays = [array for part in parts for array in chunk_text(part, window)]
-    meta = {"source": source, "corpus": corpus, "vocabulary": vocabulary, "vocab_size": len(vocabulary),
-            "characters": len(text)}
+    meta = {
+        "source": source,
+        "corpus": corpus,
+        "vocabulary": vocabulary,
+        "vocab_size": len(vocabulary),
+        "characters": len(text),
+    }
     return Dataset("text", "generation", *arrays, class_names=vocabulary.chars, meta=meta)
 
 
@@ -140,8 +148,9 @@ def apply_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarr
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
-def sample_characters(predict_next, prompt_ids: np.ndarray, length: int, temperatures: list[float],
-                      seed: int = 0) -> list[np.ndarray]:
+def sample_characters(
+    predict_next, prompt_ids: np.ndarray, length: int, temperatures: list[float], seed: int = 0
+) -> list[np.ndarray]:
     """Generate `length` ids after the prompt at each temperature, one batch row per temperature.
 
     predict_next(new_ids (batch, time)) -> probabilities (batch, vocab) of the next character given everything fed
@@ -156,7 +165,7 @@ def sample_characters(predict_next, prompt_ids: np.ndarray, length: int, tempera
         for row, temperature in enumerate(temperatures):
             p = apply_temperature(probabilities[row], temperature)
             generated[row, step] = rng.choice(len(p), p=p)
-        new_ids = generated[:, step:step + 1]
+        new_ids = generated[:, step : step + 1]
     return list(generated)
 
 
@@ -180,8 +189,9 @@ def stateful_copy(model, batch_size: int):
     return copy
 
 
-def write_samples(model, vocabulary: CharVocabulary, prompt: str, temperatures: list[float], length: int,
-                  seed: int, path: Path) -> Path:
+def write_samples(
+    model, vocabulary: CharVocabulary, prompt: str, temperatures: list[float], length: int, seed: int, path: Path
+) -> Path:
     """Text generated after `prompt` at each temperature, written as one block per temperature."""
     import keras
 
@@ -191,14 +201,23 @@ def write_samples(model, vocabulary: CharVocabulary, prompt: str, temperatures: 
         return keras.ops.convert_to_numpy(generator(new_ids, training=False))[:, -1, :]
 
     generated = sample_characters(predict_next, vocabulary.encode(prompt), length, temperatures, seed)
-    blocks = [f"--- temperature {temperature:g} ---\n{prompt}{vocabulary.decode(ids)}\n"
-              for temperature, ids in zip(temperatures, generated)]
+    blocks = [
+        f"--- temperature {temperature:g} ---\n{prompt}{vocabulary.decode(ids)}\n"
+        for temperature, ids in zip(temperatures, generated)
+    ]
     path.write_text("\n".join(blocks))
     return path
 
 
-def evaluate_text(model, dataset: Dataset, run_dir: Path, prompt: str, temperatures: list[float],
-                  sample_length: int = 400, seed: int = 0):
+def evaluate_text(
+    model,
+    dataset: Dataset,
+    run_dir: Path,
+    prompt: str,
+    temperatures: list[float],
+    sample_length: int = 400,
+    seed: int = 0,
+):
     """Bits per character and next-character accuracy on the test text beside the unigram model; samples.txt."""
     from common.training import Evaluation
 
@@ -206,15 +225,23 @@ def evaluate_text(model, dataset: Dataset, run_dir: Path, prompt: str, temperatu
 
     def scores(probabilities: np.ndarray, y: np.ndarray) -> dict[str, float]:
         bits = bits_per_char(probabilities, y)
-        return {"loss": bits * math.log(2), "bits_per_char": bits,
-                "accuracy": float(np.mean(probabilities.argmax(axis=-1) == y))}
+        return {
+            "loss": bits * math.log(2),
+            "bits_per_char": bits,
+            "accuracy": float(np.mean(probabilities.argmax(axis=-1) == y)),
+        }
 
     probabilities = model.predict(dataset.x_test, verbose=0)  # (n, window, vocabulary)
     test = scores(probabilities, dataset.y_test)
     validation = scores(model.predict(dataset.x_val, verbose=0), dataset.y_val)  # what settings are chosen by
     unigram = unigram_bits_per_char(dataset.y_train, dataset.y_test, len(vocabulary))
     most_frequent = np.bincount(dataset.y_train.ravel(), minlength=len(vocabulary)).argmax()
-    baselines = {"unigram": {"loss": unigram * math.log(2), "bits_per_char": unigram,
-                             "accuracy": float(np.mean(dataset.y_test == most_frequent))}}
+    baselines = {
+        "unigram": {
+            "loss": unigram * math.log(2),
+            "bits_per_char": unigram,
+            "accuracy": float(np.mean(dataset.y_test == most_frequent)),
+        }
+    }
     write_samples(model, vocabulary, prompt, temperatures, sample_length, seed, run_dir / "samples.txt")
     return Evaluation(test=test, baselines=baselines, outputs=probabilities, validation=validation)

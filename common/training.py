@@ -21,6 +21,7 @@ A run folder (never overwritten; with --distribute multi-worker only the chief w
 
 import csv
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -37,7 +38,7 @@ import keras
 import numpy as np
 
 from common import metrics, plots
-from common.config import TrainConfig, exit_on_bad_input, is_chief, make_run_dir, script_name
+from common.config import TrainConfig, exit_on_bad_input, fail, is_chief, make_run_dir, script_name
 from common.datasets import Dataset
 from common.tasks import predicted_classes
 
@@ -74,6 +75,7 @@ def evaluate_classification(model: keras.Model, dataset: Dataset, run_dir: Path)
 
     A label per time step (tagging: y of shape (n, time)) is scored over every step of every test sequence.
     """
+
     def classes(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:  # (outputs, n predicted classes)
         outputs = model.predict(x, verbose=0)
         return outputs, predicted_classes(outputs.reshape(n, -1))  # (n, k) or (n * time, k) class probabilities
@@ -86,8 +88,10 @@ def evaluate_classification(model: keras.Model, dataset: Dataset, run_dir: Path)
         test=metrics.classification_metrics(y_test, y_pred, dataset.num_classes),
         validation=metrics.classification_metrics(y_val, classes(dataset.x_val, len(y_val))[1], dataset.num_classes),
         baselines={"majority_class": metrics.majority_class_baseline(y_train, y_test, dataset.num_classes)},
-        details={"per_class": metrics.per_class_report(y_test, y_pred, dataset.class_names),
-                 "confusion_matrix": matrix.tolist()},
+        details={
+            "per_class": metrics.per_class_report(y_test, y_pred, dataset.class_names),
+            "confusion_matrix": matrix.tolist(),
+        },
         outputs=outputs,
     )
 
@@ -102,9 +106,11 @@ def evaluate_regression(model: keras.Model, dataset: Dataset, run_dir: Path) -> 
     y_pred = predict(dataset.x_test)
     y_test, y_train = to_original(dataset.y_test), to_original(dataset.y_train)
     plots.plot_predictions(y_test, y_pred, run_dir / "plots" / "predictions.png")
-    return Evaluation(test=metrics.regression_metrics(y_test, y_pred),
-                      validation=metrics.regression_metrics(to_original(dataset.y_val), predict(dataset.x_val)),
-                      baselines={"mean": metrics.mean_baseline(y_train, y_test)})
+    return Evaluation(
+        test=metrics.regression_metrics(y_test, y_pred),
+        validation=metrics.regression_metrics(to_original(dataset.y_val), predict(dataset.x_val)),
+        baselines={"mean": metrics.mean_baseline(y_train, y_test)},
+    )
 
 
 def original_units(dataset: Dataset) -> Callable[[np.ndarray], np.ndarray]:
@@ -137,17 +143,27 @@ def classical_baselines(dataset: Dataset, quick: bool = False) -> dict[str, dict
     if dataset.task == "regression":
         to_original = original_units(dataset)
         candidates = {"ridge": [Ridge(alpha=alpha) for alpha in (0.1, 1.0, 10.0)]}
-        score = lambda model, x, y: -metrics.regression_metrics(to_original(y), to_original(model.predict(x)))["mse"]
+
+        def score(model, x, y):  # higher is better: minus the mse in the data's original units
+            return -metrics.regression_metrics(to_original(y), to_original(model.predict(x)))["mse"]
+
     else:
-        candidates = {"logistic_regression": [LogisticRegression(C=c, max_iter=2000) for c in (0.1, 1.0, 10.0)],
-                      "svm": [SVC(C=c, kernel="rbf", gamma="scale") for c in (1.0, 10.0, 100.0)]}
-        score = lambda model, x, y: float(np.mean(model.predict(x) == y))
+        candidates = {
+            "logistic_regression": [LogisticRegression(C=c, max_iter=2000) for c in (0.1, 1.0, 10.0)],
+            "svm": [SVC(C=c, kernel="rbf", gamma="scale") for c in (1.0, 10.0, 100.0)],
+        }
+
+        def score(model, x, y):  # the accuracy
+            return float(np.mean(model.predict(x) == y))
+
     if quick:
         candidates = {name: models[1:2] for name, models in candidates.items()}
     baselines = {}
     for name, models in candidates.items():
-        best = max((model.fit(flat[0], dataset.y_train) for model in models),
-                   key=lambda model: score(model, flat[1], dataset.y_val))  # chosen on validation
+        best = max(
+            (model.fit(flat[0], dataset.y_train) for model in models),
+            key=lambda model: score(model, flat[1], dataset.y_val),
+        )  # chosen on validation
         predicted = best.predict(flat[2])
         if dataset.task == "regression":
             baselines[name] = metrics.regression_metrics(to_original(dataset.y_test), to_original(predicted))
@@ -186,8 +202,9 @@ def make_strategy(distribute: str):
     (--batch-size) between the replicas, each computes the gradients of its share, the gradients are summed across
     replicas (an all-reduce), and every replica applies the same update, so the copies stay identical. On a machine
     without a GPU the CPU is split into two logical devices, so that the mechanics run (and are tested) anywhere:
-    expect no speed-up from that, both devices share the same cores. If TensorFlow has started already (a test that
-    trains twice in one process), the devices it has are used.
+    expect no speed-up from that, both devices share the same cores. A second run in the same process (a study that
+    trains several models) uses the two devices the first one made; a process where TensorFlow started without them
+    (a notebook or a test that ran TensorFlow first) is refused, one line and exit status 2 (see below).
     multi-worker: the same across machines, every one running the same command with its own TF_CONFIG (see
     common.config.read_tf_config); the gradients travel between them over the network (gRPC).
     """
@@ -205,11 +222,20 @@ def make_strategy(distribute: str):
         try:
             tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         except RuntimeError:  # the runtime has started: the CPU's logical devices can no longer change
-            log.info("--distribute mirrored: TensorFlow has started already; using the devices it has")
+            pass
+        devices = [device.name for device in tf.config.list_logical_devices("CPU")]
+        if len(devices) < 2:
+            # TensorFlow started in this process before the CPU was split. This used to mirror over the one device
+            # it had, which teaches nothing and crashed TensorFlow now and then (a segmentation fault in the LSTM's
+            # validation pass, in tests): refused like any input that cannot work, before anything is written.
+            fail(
+                "--distribute mirrored without a GPU splits the CPU into two logical devices, which TensorFlow "
+                "allows only before it starts, and it has started in this process already: run the script in a "
+                "new process (or restart the notebook's kernel), or leave --distribute out"
+            )
         # The gradients are added on one device and copied back (ReductionToOneDevice): TensorFlow's collective
         # all-reduce, its choice otherwise, fails on a second model trained in the same process (a compare study).
-        strategy = tf.distribute.MirroredStrategy([device.name for device in tf.config.list_logical_devices("CPU")],
-                                                  cross_device_ops=tf.distribute.ReductionToOneDevice())
+        strategy = tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
     log.info("--distribute %s: %d replicas in sync", distribute, strategy.num_replicas_in_sync)
     return strategy
 
@@ -239,7 +265,8 @@ def mend_keras_for_multi_worker() -> None:
             for _, _, batches in iterator:
                 data_batch = keras.tree.map_structure(
                     lambda value: value.values[0] if isinstance(value, tf.distribute.DistributedValues) else value,
-                    next(batches))
+                    next(batches),
+                )
                 break
         return keras_build(self, data_batch=data_batch)
 
@@ -299,8 +326,11 @@ def make_callbacks(config: TrainConfig, run_dir: Path) -> list[keras.callbacks.C
     ]
     if config.reduce_lr_patience:
         # Smaller steps once progress stalls let the weights settle into the minimum they were circling.
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, min_lr=1e-5,
-                                                           patience=config.reduce_lr_patience))
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor="val_loss", factor=0.5, min_lr=1e-5, patience=config.reduce_lr_patience
+            )
+        )
     if config.tensorboard:
         callbacks.append(tensorboard_callback(run_dir))
     return callbacks
@@ -373,6 +403,9 @@ class Interruption:
     epoch is validated, early stopping restores the best weights so far, and the script scores and saves them as
     usual, with "interrupted_at_epoch" in metrics.json. A second Ctrl-C aborts at once: one line, no traceback, exit
     status 130, and a file INCOMPLETE in the run folder says that what is there is partial.
+
+    The process is left as it was found: the SIGINT handler that was there before comes back when the run ends, in
+    finish_run, or when model.fit raises (a run that ends without finish_run).
     """
 
     current: "Interruption | None" = None  # the run in progress in this process, if any
@@ -380,18 +413,41 @@ class Interruption:
     def __init__(self, run_dir: Path, model: keras.Model):
         self.run_dir, self.model, self.interrupted = run_dir, model, False
         self.previous_handler = signal.signal(signal.SIGINT, self.handle)
+        # An exception out of fit ends the run without finish_run, and the handler would stay: in a notebook the
+        # kernel's next interrupt would be swallowed and the one after it would end the kernel (os._exit below).
+        # So this model's fit, for this run only (stop() removes the wrapper), gives Ctrl-C back when it raises.
+        keras_fit = model.fit
+
+        @functools.wraps(keras_fit)
+        def fit(*args, **kwargs):
+            try:
+                return keras_fit(*args, **kwargs)
+            except BaseException:
+                if Interruption.current is self:
+                    Interruption.stop()
+                raise
+
+        model.fit = fit
 
     def handle(self, signum, frame) -> None:
         if not self.interrupted:
             self.interrupted = True
             self.model.stop_training = True
-            print("Ctrl-C: training stops after this batch; the best weights so far will be scored and saved "
-                  "(Ctrl-C again to abort)", file=sys.stderr, flush=True)
+            print(
+                "Ctrl-C: training stops after this batch; the best weights so far will be scored and saved "
+                "(Ctrl-C again to abort)",
+                file=sys.stderr,
+                flush=True,
+            )
             return
-        (self.run_dir / "INCOMPLETE").write_text("Training was aborted by a second Ctrl-C: the files here are partial "
-                                                 "and there is no metrics.json.\n")
-        print(f"aborted by a second Ctrl-C: {shown_path(self.run_dir)} is incomplete (see INCOMPLETE there)",
-              file=sys.stderr, flush=True)
+        (self.run_dir / "INCOMPLETE").write_text(
+            "Training was aborted by a second Ctrl-C: the files here are partial and there is no metrics.json.\n"
+        )
+        print(
+            f"aborted by a second Ctrl-C: {shown_path(self.run_dir)} is incomplete (see INCOMPLETE there)",
+            file=sys.stderr,
+            flush=True,
+        )
         os._exit(130)  # at once, even from inside a TensorFlow step: nothing is left worth cleaning up
 
     @classmethod
@@ -407,6 +463,7 @@ class Interruption:
         if current is None:
             return False
         signal.signal(signal.SIGINT, current.previous_handler)
+        vars(current.model).pop("fit", None)  # the model's own fit again (see __init__)
         return current.interrupted
 
 
@@ -449,8 +506,14 @@ def progress_verbosity() -> int:
     return 1 if sys.stdout.isatty() else 2
 
 
-def finish_run(run_dir: Path, model: keras.Model, history: keras.callbacks.History, evaluation: Evaluation,
-               dataset: Dataset, train_seconds: float) -> dict:
+def finish_run(
+    run_dir: Path,
+    model: keras.Model,
+    history: keras.callbacks.History,
+    evaluation: Evaluation,
+    dataset: Dataset,
+    train_seconds: float,
+) -> dict:
     """Save model.keras and the learning curves, then write_metrics: metrics.json, the scores, the summary line.
 
     Returns metrics.json's content plus "run_dir", "history" (per-epoch lists) and "summary" (the last line to print).
@@ -462,8 +525,16 @@ def finish_run(run_dir: Path, model: keras.Model, history: keras.callbacks.Histo
     return write_metrics(run_dir, evaluation, dataset, history, train_seconds, params=int(model.count_params()))
 
 
-def write_metrics(run_dir: Path, evaluation: Evaluation, dataset: Dataset, history: keras.callbacks.History,
-                  train_seconds: float, params: int, task: str | None = None, **extra) -> dict:
+def write_metrics(
+    run_dir: Path,
+    evaluation: Evaluation,
+    dataset: Dataset,
+    history: keras.callbacks.History,
+    train_seconds: float,
+    params: int,
+    task: str | None = None,
+    **extra,
+) -> dict:
     """Write metrics.json (task defaults to dataset.task; extra keys go last), log the test scores beside the
     baselines and the TensorBoard command, and return metrics.json's content plus run_dir, history and summary.
 
@@ -485,8 +556,9 @@ def write_metrics(run_dir: Path, evaluation: Evaluation, dataset: Dataset, histo
     if Interruption.stop():
         result["interrupted_at_epoch"] = result["epochs_run"]  # the epoch Ctrl-C ended, validated as it stood
     write_json(run_dir / "metrics.json", result)
-    log.info("test split, model beside baselines:\n%s", metrics.format_comparison(evaluation.test,
-                                                                                   evaluation.baselines))
+    log.info(
+        "test split, model beside baselines:\n%s", metrics.format_comparison(evaluation.test, evaluation.baselines)
+    )
     log_tensorboard_command(run_dir)
     line = summary_line(evaluation.test, params, train_seconds, run_dir)
     return {**result, "run_dir": str(run_dir), "history": history.history, "summary": line}

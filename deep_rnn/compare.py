@@ -74,7 +74,8 @@ def write_outputs(rows: list[dict], study_dir: Path) -> None:
     baseline = {row["length"]: row["baseline_mse"] for row in rows}
     header = "| model | " + " | ".join(f"T = {length}" for length in lengths) + " |"
     lines = [header, "|" + "---|" * (len(lengths) + 1)]
-    lines += [f"| {model} | " + " | ".join(f"{mse[model, length]:.4f}" for length in lengths) + " |" for model in models]
+    lines += [f"| {model} | " + " | ".join(f"{mse[model, length]:.4f}" for length in lengths) + " |"
+              for model in models]
     lines.append("| mean baseline | " + " | ".join(f"{baseline[length]:.4f}" for length in lengths) + " |")
     (study_dir / "comparison.md").write_text("Test MSE on the adding problem (lower is better)\n\n" + "\n".join(lines)
                                              + "\n")

@@ -67,15 +67,16 @@ def export_tflite(model, path: Path, inputs: list[np.ndarray]) -> np.ndarray:
     import tensorflow as tf
 
     signature = [keras.InputSpec(shape=(1, *x.shape[1:]), dtype=x.dtype.name) for x in inputs]
-    model.export(str(path), format="litert", verbose=False,
-                 input_signature=signature if len(signature) == 1 else [signature])
+    model.export(
+        str(path), format="litert", verbose=False, input_signature=signature if len(signature) == 1 else [signature]
+    )
     with warnings.catch_warnings():  # "tf.lite.Interpreter is deprecated": LiteRT's is a separate package
         warnings.simplefilter("ignore")
         runner = tf.lite.Interpreter(model_path=str(path)).get_signature_runner()
     names = list(runner.get_input_details())  # args_0, args_0_1, ...: the model's inputs in order
     outputs = []
     for i in range(len(inputs[0])):
-        answer = runner(**{name: x[i:i + 1] for name, x in zip(names, inputs)})
+        answer = runner(**{name: x[i : i + 1] for name, x in zip(names, inputs)})
         outputs.append(next(iter(answer.values())))
     return np.concatenate(outputs)
 
@@ -96,8 +97,9 @@ def main(argv: list[str] | None = None) -> dict:
         task = make_task(open_run_folder(run_dir))
         folder = make_run_dir(run_dir, "export", arguments.format)
     # The model's own inputs for the first test examples, in the dtypes its inputs declare.
-    inputs = [np.asarray(x).astype(spec.dtype) for x, spec in
-              zip(task.test_inputs(CHECKED_EXAMPLES), task.model.inputs)]
+    inputs = [
+        np.asarray(x).astype(spec.dtype) for x, spec in zip(task.test_inputs(CHECKED_EXAMPLES), task.model.inputs)
+    ]
     expected = np.asarray(keras.ops.convert_to_numpy(task.model(model_argument(inputs), training=False)))
     if arguments.format == "savedmodel":
         path, exported = folder, export_savedmodel(task.model, folder, inputs)
@@ -107,10 +109,18 @@ def main(argv: list[str] | None = None) -> dict:
     difference = float(np.max(np.abs(exported - expected)))
     tolerance = TOLERANCE[arguments.format]
     print(f"{arguments.format}: {path}")
-    print(f"largest |keras - {arguments.format}| on {len(expected)} test examples: {difference:.2e} "
-          f"(tolerance {tolerance:.0e})")
-    result = {"format": arguments.format, "path": str(path), "examples": len(expected),
-              "max_difference": difference, "tolerance": tolerance, "matches": difference <= tolerance}
+    print(
+        f"largest |keras - {arguments.format}| on {len(expected)} test examples: {difference:.2e} "
+        f"(tolerance {tolerance:.0e})"
+    )
+    result = {
+        "format": arguments.format,
+        "path": str(path),
+        "examples": len(expected),
+        "max_difference": difference,
+        "tolerance": tolerance,
+        "matches": difference <= tolerance,
+    }
     if not result["matches"]:
         print(f"{PROG}: the export differs from the Keras model by more than {tolerance:.0e}", file=sys.stderr)
         raise SystemExit(1)

@@ -39,6 +39,9 @@ class TextGenerator(Task):
     def example(self) -> dict:
         return {"prompt": self.run.config.get("prompt") or "The ", "temperature": 0.5, "length": 200, "seed": 0}
 
+    def work(self, body: TextBody) -> float:
+        return float(body.length)  # a model call per character
+
     def predict(self, body: TextBody) -> dict:
         from common.text import sample_characters
 
@@ -49,8 +52,9 @@ class TextGenerator(Task):
         def predict_next(new_ids: np.ndarray) -> np.ndarray:  # (1, time) ids -> (1, vocabulary) probabilities
             return self.generator.predict_on_batch(new_ids)[:, -1, :]  # a compiled step (see Task.call_model)
 
-        ids = sample_characters(predict_next, self.vocabulary.encode(body.prompt), body.length, [body.temperature],
-                                body.seed)[0]
+        ids = sample_characters(
+            predict_next, self.vocabulary.encode(body.prompt), body.length, [body.temperature], body.seed
+        )[0]
         unknown = sorted(set(body.prompt) - set(self.vocabulary.chars))
         return {"prompt": body.prompt, "generated": self.vocabulary.decode(ids), "unknown": unknown}
 
@@ -66,8 +70,8 @@ class Translation(Task):
 
         super().__init__(run)
         self.source_vocabulary, self.target_vocabulary, self.mode = read_vocabularies(run.path)
-        self.max_source = run.dataset.x_train.shape[1]   # the longest source in any split
-        self.max_output = run.model.inputs[1].shape[1]   # the decoder's length: the longest target + <end>
+        self.max_source = run.dataset.x_train.shape[1]  # the longest source in any split
+        self.max_output = run.model.inputs[1].shape[1]  # the decoder's length: the longest target + <end>
 
     def input_description(self) -> dict:
         return {"max_tokens": self.max_source, "tokens": self.mode}
@@ -78,6 +82,9 @@ class Translation(Task):
     def test_inputs(self, count: int) -> list[np.ndarray]:
         return [self.dataset.x_test[:count], self.dataset.y_test[:count, :-1]]  # teacher forcing, as in training
 
+    def work(self, body: TranslationBody) -> float:
+        return float(body.beam_width)  # each decoder step scores beam_width candidates
+
     def predict(self, body: TranslationBody) -> dict:
         from attention.dataset import END, END_ID, join, pad, tokenize
         from attention.evaluation import decode, output_tokens
@@ -85,16 +92,22 @@ class Translation(Task):
         tokens = tokenize(body.text.strip(), self.mode)
         require(len(tokens) > 0, "text is blank")
         unit = {"char": "characters", "word": "words"}[self.mode]
-        require(len(tokens) <= self.max_source, f"text has {len(tokens)} {unit}; this model was trained on "
-                                                f"sources of at most {self.max_source}")
+        require(
+            len(tokens) <= self.max_source,
+            f"text has {len(tokens)} {unit}; this model was trained on sources of at most {self.max_source}",
+        )
         ids = pad([self.source_vocabulary.encode(tokens)], len(tokens))
         output_ids, weights = decode(self.model, ids, self.max_output, body.beam_width)
         written = output_tokens(output_ids[0], self.target_vocabulary)
         rows = written + [END] if END_ID in list(output_ids[0]) else written  # the step that wrote <end> looked too
-        attention = weights[0, :len(rows), :len(tokens)].astype("float64")
-        return {"output": join(written, self.mode), "input_tokens": tokens, "output_tokens": rows,
-                "attention": attention.tolist() if weights.any() else None,
-                "unknown": sorted({token for token in tokens if token not in self.source_vocabulary.index})}
+        attention = weights[0, : len(rows), : len(tokens)].astype("float64")
+        return {
+            "output": join(written, self.mode),
+            "input_tokens": tokens,
+            "output_tokens": rows,
+            "attention": attention.tolist() if weights.any() else None,
+            "unknown": sorted({token for token in tokens if token not in self.source_vocabulary.index}),
+        }
 
 
 class Reconstruction(Task):
@@ -108,8 +121,14 @@ class Reconstruction(Task):
         self.shape = run.dataset.x_train.shape[1:]  # (h, w, 1)
 
     def input_description(self) -> dict:
-        return {"height": self.shape[0], "width": self.shape[1], "channels": 1, "values": "0 (black) to 1 (white)",
-                "digit_box": DIGIT_BOX.get(self.dataset.name), "arch": self.run.config.get("arch")}
+        return {
+            "height": self.shape[0],
+            "width": self.shape[1],
+            "channels": 1,
+            "values": "0 (black) to 1 (white)",
+            "digit_box": DIGIT_BOX.get(self.dataset.name),
+            "arch": self.run.config.get("arch"),
+        }
 
     def example(self) -> dict:
         return {"pixels": self.dataset.x_test[0, ..., 0].round(4).tolist()}
@@ -137,8 +156,13 @@ class Samples(Task):
 
     def input_description(self) -> dict:
         height, width = self.dataset.x_train.shape[1:3]
-        return {"latent_dim": self.latent_dim, "conditional": self.conditional, "height": height, "width": width,
-                "classes": list(self.dataset.class_names)}
+        return {
+            "latent_dim": self.latent_dim,
+            "conditional": self.conditional,
+            "height": height,
+            "width": width,
+            "classes": list(self.dataset.class_names),
+        }
 
     def example(self) -> dict:
         return {"count": 8, "seed": 0}
@@ -160,8 +184,10 @@ class Samples(Task):
         from gan.dataset import to_unit_range
 
         require(body.digit is None or self.conditional, "this generator is not conditional: leave out digit")
-        require(body.digit is None or body.digit < self.dataset.num_classes,
-                f"digit must be below {self.dataset.num_classes} (got {body.digit})")
+        require(
+            body.digit is None or body.digit < self.dataset.num_classes,
+            f"digit must be below {self.dataset.num_classes} (got {body.digit})",
+        )
         inputs = self.inputs(body.count, body.seed, body.digit)
         images = to_unit_range(self.call_model(inputs if self.conditional else inputs[0]))[..., 0]
         digits = [int(label) for label in inputs[1]] if self.conditional else None

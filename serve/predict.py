@@ -22,6 +22,7 @@ import csv
 import functools
 import json
 import sys
+import warnings
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (python serve/predict.py): make the repository root importable
@@ -31,6 +32,9 @@ from common.config import OneLineParser, exit_on_bad_input, make_run_dir, quiet_
 from serve.run_folder import check_run_folder
 
 PROG = "serve/predict.py"
+# The most pixels an image file may have: a phone photo has about 12 million; a PNG of a few bytes can claim
+# 20,000 x 20,000 (400 million) and take gigabytes to decode. PIL's own guard warns only above 89 million.
+MAX_IMAGE_PIXELS = 50_000_000
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -86,7 +90,7 @@ def fitted_digit(image, height: int, width: int, box: int):
     rows, columns = np.nonzero(image > 0.12)
     if len(rows) == 0:  # no ink at all: the whole image, resized
         return resized(image, height, width)
-    crop = image[rows.min():rows.max() + 1, columns.min():columns.max() + 1]
+    crop = image[rows.min() : rows.max() + 1, columns.min() : columns.max() + 1]
     scale = box / max(crop.shape)
     digit = resized(crop, max(1, round(crop.shape[0] * scale)), max(1, round(crop.shape[1] * scale)))
     mass = digit.sum() or 1.0
@@ -95,7 +99,7 @@ def fitted_digit(image, height: int, width: int, box: int):
     top = int(np.clip(round(height / 2 - mass_row), 0, height - digit.shape[0]))
     left = int(np.clip(round(width / 2 - mass_column), 0, width - digit.shape[1]))
     fitted = np.zeros((height, width))
-    fitted[top:top + digit.shape[0], left:left + digit.shape[1]] = digit
+    fitted[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
     return fitted
 
 
@@ -108,9 +112,18 @@ def read_image(path: Path, shape: dict) -> list:
     require(path.is_file(), f"{path}: no such file")
     height, width, channels = shape["height"], shape["width"], shape["channels"]
     try:
-        with Image.open(path) as picture:
+        with warnings.catch_warnings():  # PIL warns above 89 million pixels: the size is checked here instead
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            picture = Image.open(path)  # reads the header only: the size is known before any pixel is decoded
+        with picture:
+            columns, rows = picture.size
+            require(
+                columns * rows <= MAX_IMAGE_PIXELS,
+                f"{path}: its header claims {columns:,} x {rows:,} pixels, "
+                f"more than the {MAX_IMAGE_PIXELS:,} this program reads",
+            )
             picture = picture.convert("L" if channels == 1 else "RGB")
-    except (UnidentifiedImageError, OSError) as error:
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
         raise ValueError(f"{path}: not an image this program can read ({error})") from None
     if channels == 3:
         return (np.asarray(picture.resize((width, height), Image.LANCZOS), dtype="float64") / 255.0).round(4).tolist()
@@ -129,6 +142,8 @@ def bodies_for(task, text: str, arguments) -> list[tuple[str, dict]]:
             return [(text[:40], json.loads(text))]
         except json.JSONDecodeError as error:
             raise ValueError(f"{text[:40]!r} is not valid JSON ({error.msg})") from None
+        except RecursionError:  # nested deeper than Python's recursion limit
+            raise ValueError(f"{text[:40]!r} is JSON nested too deeply to be read") from None
     kind, path = task.kind, Path(text)
     if kind in ("image", "reconstruction"):
         shape = task.input_description()
@@ -136,8 +151,10 @@ def bodies_for(task, text: str, arguments) -> list[tuple[str, dict]]:
         body = {"pixels": rows} if shape["channels"] == 1 else {"rgb": rows}
         return [(text, body if kind == "reconstruction" else {**body, "top_k": arguments.top_k})]
     if kind == "features":
-        return [(f"{text} row {i}", {"features": row, "top_k": arguments.top_k})
-                for i, row in enumerate(read_numbers_csv(path), start=1)]
+        return [
+            (f"{text} row {i}", {"features": row, "top_k": arguments.top_k})
+            for i, row in enumerate(read_numbers_csv(path), start=1)
+        ]
     if kind == "sequence":
         return [(text, {"values": read_numbers_csv(path), "top_k": arguments.top_k})]
     if kind == "forecast":
@@ -150,8 +167,17 @@ def bodies_for(task, text: str, arguments) -> list[tuple[str, dict]]:
                 raise ValueError(f"{text[:40]!r} is neither a file nor numbers separated by commas") from None
         return [(text if path.is_file() else "history", {"history": history, "steps": arguments.steps})]
     if kind == "text":
-        return [(text, {"prompt": text, "temperature": arguments.temperature, "length": arguments.length,
-                        "seed": arguments.seed})]
+        return [
+            (
+                text,
+                {
+                    "prompt": text,
+                    "temperature": arguments.temperature,
+                    "length": arguments.length,
+                    "seed": arguments.seed,
+                },
+            )
+        ]
     if kind == "translation":
         return [(text, {"text": text, "beam_width": arguments.beam_width})]
     require(text.isdigit(), f"{text!r} is not a seed (a whole number 0 or more)")
@@ -219,8 +245,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
 
     with exit_on_bad_input(PROG):
         task = load_task(run_dir)
-        bodies = [(label, checked(task, label, body)) for text in arguments.inputs
-                  for label, body in bodies_for(task, text, arguments)]
+        bodies = [
+            (label, checked(task, label, body))
+            for text in arguments.inputs
+            for label, body in bodies_for(task, text, arguments)
+        ]
 
     @functools.cache
     def output_folder() -> Path:  # one new folder per command, only if there are pictures to save
@@ -231,7 +260,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     with exit_on_bad_input(PROG):
         for label, body in bodies:  # every answer before the first line: a bad input leaves no partial output
             try:
-                answers.append(task.predict(body))
+                answers.append(task.answer(body))
             except ValueError as error:  # the task's own checks (a wrong size, too short a history)
                 raise ValueError(f"{label}: {error}") from None
     for index, ((label, _), answer) in enumerate(zip(bodies, answers)):

@@ -15,17 +15,39 @@ Nothing here writes a file.
 import dataclasses
 import importlib
 import json
+import typing
 from pathlib import Path
 
 import numpy as np
 
-from common.config import require
+from common.config import require, value_type
 
 # The folder a run came from (config.json's "folder") -> its config class in <folder>/train.py.
-CONFIG_CLASSES = {"ann": "AnnConfig", "cnn": "CnnConfig", "rnn": "RnnConfig", "lstm": "LstmConfig",
-                  "gru": "GruConfig", "deep_rnn": "DeepRnnConfig", "birnn": "BirnnConfig",
-                  "attention": "AttentionConfig", "autoencoder": "AutoencoderConfig", "gan": "GanConfig"}
+CONFIG_CLASSES = {
+    "ann": "AnnConfig",
+    "cnn": "CnnConfig",
+    "rnn": "RnnConfig",
+    "lstm": "LstmConfig",
+    "gru": "GruConfig",
+    "deep_rnn": "DeepRnnConfig",
+    "birnn": "BirnnConfig",
+    "attention": "AttentionConfig",
+    "autoencoder": "AutoencoderConfig",
+    "gan": "GanConfig",
+}
 RUN_FILES = ("config.json", "metrics.json", "model.keras")
+# Flags that change how a run trained, not the data or the model a server reads: serving takes their defaults, so
+# that a run trained with --distribute multi-worker is served without TF_CONFIG, and one whose --output-dir is gone
+# is served all the same.
+TRAINING_ONLY = (
+    "distribute",
+    "output_dir",
+    "tensorboard",
+    "verbose",
+    "jit_compile",
+    "steps_per_execution",
+    "mixed_precision",
+)
 
 
 @dataclasses.dataclass
@@ -33,10 +55,10 @@ class RunFolder:
     """Everything a task needs to answer requests: the model and what training knew about its inputs."""
 
     path: Path
-    config: dict      # config.json: "folder", "script" and every flag of the run
-    metrics: dict     # metrics.json: "dataset", "task", "test", "baselines", "params", ...
-    model: object     # the keras.Model of model.keras
-    dataset: object   # common.datasets.Dataset, rebuilt as training built it
+    config: dict  # config.json: "folder", "script" and every flag of the run
+    metrics: dict  # metrics.json: "dataset", "task", "test", "baselines", "params", ...
+    model: object  # the keras.Model of model.keras
+    dataset: object  # common.datasets.Dataset, rebuilt as training built it
 
     @property
     def folder(self) -> str:
@@ -53,6 +75,8 @@ def read_json(path: Path) -> dict:
         content = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path} cannot be read ({type(error).__name__}: {error})") from None
+    except RecursionError:  # JSON nested deeper than Python's recursion limit (about 1,000 levels)
+        raise ValueError(f"{path} cannot be read (its JSON is nested too deeply)") from None
     require(isinstance(content, dict), f"{path} is not a JSON object")
     return content
 
@@ -66,17 +90,53 @@ def check_run_folder(run_dir: str | Path) -> tuple[dict, dict]:
     require(not missing, f"{path} has no {' and no '.join(missing)}; is it a run folder written by a train script?")
     config, metrics = read_json(path / "config.json"), read_json(path / "metrics.json")
     folder = config.get("folder")
-    require(folder in CONFIG_CLASSES, f"{path / 'config.json'} names folder {folder!r}, none that serve knows "
-                                      f"({', '.join(CONFIG_CLASSES)})")
+    require(
+        isinstance(folder, str) and folder in CONFIG_CLASSES,  # a list is not hashable: checked first
+        f"{path / 'config.json'} names folder {folder!r}, none that serve knows ({', '.join(CONFIG_CLASSES)})",
+    )
     return config, metrics
 
 
-def rebuild_config(config: dict):
-    """The run's config dataclass (an AnnConfig, ...) from config.json: its flags, validated again."""
+TYPE_WORDS = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}
+
+
+def has_type(value, hint) -> bool:
+    """True when a config.json value fits a config field's type: int, float (an int too), str, bool, or None where
+    the field allows it. JSON's true is not a number here, though Python's bool is an int."""
+    if value is None:
+        return type(None) in typing.get_args(hint)
+    kind = value_type(hint)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def rebuild_config(config: dict, where: str = "config.json"):
+    """The run's config dataclass (an AnnConfig, ...) from config.json: its flags, type-checked and validated again,
+    with the training-only flags (TRAINING_ONLY) at their defaults. ValueError in one sentence for a value of the
+    wrong type ("epochs": "ten") or one that no longer holds (an --image-dir that was removed)."""
     module = importlib.import_module(f"{config['folder']}.train")
     config_class = getattr(module, CONFIG_CLASSES[config["folder"]])
-    fields = {field.name: config[field.name] for field in dataclasses.fields(config_class) if field.name in config}
-    return config_class(**fields)  # ValueError when a flag no longer holds (an --image-dir that was removed)
+    hints = typing.get_type_hints(config_class)
+    fields = {}
+    for field in dataclasses.fields(config_class):
+        if field.name not in config or field.name in TRAINING_ONLY:
+            continue
+        value, kind = config[field.name], value_type(hints[field.name])
+        expected = TYPE_WORDS.get(kind, kind.__name__)
+        require(
+            has_type(value, hints[field.name]),
+            f"{where} gives {field.name!r} as {json.dumps(value)[:60]}, not "
+            f"{expected}; the file is damaged or was not written by a train "
+            f"script",
+        )
+        fields[field.name] = value
+    try:
+        return config_class(**fields)
+    except TypeError as error:  # a check of validate() that the types above did not foresee
+        raise ValueError(f"{where} does not describe a run serve can rebuild ({error})") from None
 
 
 def load_model(path: Path, folder: str):
@@ -89,10 +149,17 @@ def load_model(path: Path, folder: str):
 
     importlib.import_module(f"{folder}.model")
     try:
+        # safe_mode=True, said here rather than left to the default: an explicit True also overrides a global
+        # keras.config.enable_unsafe_deserialization() made elsewhere in the process.
         return keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # a damaged zip, a foreign file, an unknown layer: one line, whatever Keras raised
-        message = " ".join(str(error).split())[:300]
-        raise ValueError(f"{path} cannot be loaded ({type(error).__name__}: {message})") from None
+        message = " ".join(str(error).split())
+        if ("Lambda" in message and "unsafe" in message.lower()) or "safe_mode" in message:
+            raise ValueError(
+                f"{path} holds Python code (a Lambda layer's function), which Keras' safe mode refuses "
+                f"to load: serve never runs code from a model file"
+            ) from None
+        raise ValueError(f"{path} cannot be loaded ({type(error).__name__}: {message[:300]})") from None
 
 
 def open_run_folder(run_dir: str | Path) -> RunFolder:
@@ -100,7 +167,7 @@ def open_run_folder(run_dir: str | Path) -> RunFolder:
     path = Path(run_dir)
     config, metrics = check_run_folder(path)
     folder = config["folder"]
-    dataset = importlib.import_module(f"{folder}.dataset").load_dataset(rebuild_config(config))
+    dataset = importlib.import_module(f"{folder}.dataset").load_dataset(rebuild_config(config, path / "config.json"))
     model = load_model(path / "model.keras", folder)
     run = RunFolder(path, config, metrics, model, dataset)
     check_model_fits_data(run)
@@ -114,8 +181,11 @@ def check_model_fits_data(run: RunFolder) -> None:
     expected = tuple(run.model.inputs[0].shape[1:])
     given = tuple(run.dataset.x_train.shape[1:])
     fits = len(expected) == len(given) and all(e is None or e == g for e, g in zip(expected, given))
-    require(fits, f"{run.path / 'model.keras'} reads inputs of shape {expected} but config.json describes "
-                  f"{run.dataset.name} examples of shape {given}; the files do not come from the same run")
+    require(
+        fits,
+        f"{run.path / 'model.keras'} reads inputs of shape {expected} but config.json describes "
+        f"{run.dataset.name} examples of shape {given}; the files do not come from the same run",
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -134,13 +204,19 @@ def rebuild_ann_scaler(dataset) -> tuple[object, np.ndarray, list[str]]:
     from ann.dataset import standardize
     from common.datasets import split_three_ways
 
-    loaders = {"digits": sklearn_datasets.load_digits, "breast_cancer": sklearn_datasets.load_breast_cancer,
-               "diabetes": sklearn_datasets.load_diabetes}
+    loaders = {
+        "digits": sklearn_datasets.load_digits,
+        "breast_cancer": sklearn_datasets.load_breast_cancer,
+        "diabetes": sklearn_datasets.load_diabetes,
+    }
     bunch = loaders[dataset.name]()
     x_train, _, _, _, x_test, _ = split_three_ways(bunch.data, bunch.target, stratify=dataset.task != "regression")
     scaler, (standardized,) = standardize(x_train)
-    require(np.allclose(standardized, dataset.x_train, atol=1e-5),
-            f"the rebuilt {dataset.name} scaler does not reproduce ann/dataset.py's features")
-    names = [str(name) for name in getattr(bunch, "feature_names", [])] or \
-        [f"pixel {row},{column}" for row in range(8) for column in range(8)]
+    require(
+        np.allclose(standardized, dataset.x_train, atol=1e-5),
+        f"the rebuilt {dataset.name} scaler does not reproduce ann/dataset.py's features",
+    )
+    names = [str(name) for name in getattr(bunch, "feature_names", [])] or [
+        f"pixel {row},{column}" for row in range(8) for column in range(8)
+    ]
     return scaler, x_test, names

@@ -13,11 +13,14 @@ its output into an answer in the data's own terms (class names, original units).
     text, translation, reconstruction, samples                  serve/generative.py
 
 A task raises ValueError, in one sentence, for an input its run cannot take (a wrong size, too short a history); the
-server answers that with 422. The model is called with predict_on_batch (Task.call_model): a compiled graph, without
-model.predict's per-call set-up, and the same numbers.
+server answers that with 422; Task.answer is predict with a check that the answer is finite numbers. The model is
+called with predict_on_batch (Task.call_model): a compiled graph, without model.predict's per-call set-up, and the
+same numbers.
 """
 
+import json
 import math
+import time
 
 import numpy as np
 
@@ -42,8 +45,31 @@ class Task:
     def __init__(self, run: RunFolder):
         self.run, self.model, self.dataset = run, run.model, run.dataset
 
+    # seconds of model time per unit of work(), measured on the example at start-up (load_task): the queue's seed
+    seconds_per_unit = 0.0
+
     def predict(self, body) -> dict:
         raise NotImplementedError
+
+    def work(self, body) -> float:
+        """How much model work a body asks for, in units whose time is about the same (serve/limits.py's queue
+        estimates a wait from it): 1 call of the model, unless a kind says otherwise."""
+        return 1.0
+
+    def answer(self, body) -> dict:
+        """predict(body), refused with ValueError in one sentence when the answer is not finite numbers, with no
+        NumPy warnings on the way: an input far outside what the model was trained on can overflow (the schemas'
+        bounds keep every kind finite on the data sets here; this is the net under them)."""
+        with np.errstate(all="ignore"):
+            result = self.predict(body)
+        try:
+            json.dumps(result, allow_nan=False)
+        except ValueError:
+            raise ValueError(
+                "the model's answer to this input is not a finite number; its values may lie far "
+                "outside those the model was trained on"
+            ) from None
+        return result
 
     def input_description(self) -> dict:
         return {}
@@ -63,10 +89,19 @@ class Task:
 
     def describe(self) -> dict:
         metrics = self.run.metrics
-        return {"run": self.run.name, "folder": self.run.folder, "dataset": metrics.get("dataset"),
-                "task": metrics.get("task"), "kind": self.kind, "input": self.input_description(),
-                "test_metrics": metrics.get("test", {}), "baselines": metrics.get("baselines", {}),
-                "params": metrics.get("params"), "max_body_bytes": self.max_body_bytes, "example": self.example()}
+        return {
+            "run": self.run.name,
+            "folder": self.run.folder,
+            "dataset": metrics.get("dataset"),
+            "task": metrics.get("task"),
+            "kind": self.kind,
+            "input": self.input_description(),
+            "test_metrics": metrics.get("test", {}),
+            "baselines": metrics.get("baselines", {}),
+            "params": metrics.get("params"),
+            "max_body_bytes": self.max_body_bytes,
+            "example": self.example(),
+        }
 
     def call_model(self, inputs) -> np.ndarray:
         """The model's outputs for one batch, as float64. predict_on_batch runs the forward pass as a compiled graph
@@ -124,9 +159,14 @@ class ImageClassifier(Task):
 
     def input_description(self) -> dict:
         height, width, channels = self.shape
-        return {"height": height, "width": width, "channels": channels, "values": "0 (black) to 1 (white)",
-                "digit_box": DIGIT_BOX.get(self.dataset.name) if channels == 1 else None,
-                "classes": list(self.dataset.class_names)}
+        return {
+            "height": height,
+            "width": width,
+            "channels": channels,
+            "values": "0 (black) to 1 (white)",
+            "digit_box": DIGIT_BOX.get(self.dataset.name) if channels == 1 else None,
+            "classes": list(self.dataset.class_names),
+        }
 
     def example(self) -> dict:
         image = self.first_test_image.round(4)
@@ -137,9 +177,12 @@ class ImageClassifier(Task):
         height, width, channels = self.shape
         field, values = ("pixels", body.pixels) if channels == 1 else ("rgb", body.rgb)
         other = "rgb" if channels == 1 else "pixels"
-        require(values is not None, f"this model reads {'gray' if channels == 1 else 'colour'} images: send "
-                                    f"{field} ({height} rows of {width} {'values' if channels == 1 else '[r, g, b]'})"
-                                    + (f", not {other}" if getattr(body, other) is not None else ""))
+        require(
+            values is not None,
+            f"this model reads {'gray' if channels == 1 else 'colour'} images: send "
+            f"{field} ({height} rows of {width} {'values' if channels == 1 else '[r, g, b]'})"
+            + (f", not {other}" if getattr(body, other) is not None else ""),
+        )
         require(len(values) == height, f"{field} must have {height} rows (got {len(values)})")
         for row, line in enumerate(values):
             require(len(line) == width, f"{field}[{row}] must have {width} values (got {len(line)})")
@@ -175,8 +218,10 @@ class FeatureModel(Task):
 
     def predict(self, body: FeaturesBody) -> dict:
         count = len(self.feature_names)
-        require(len(body.features) == count, f"features must hold {count} values, one per feature "
-                                             f"(got {len(body.features)}); GET /model lists them")
+        require(
+            len(body.features) == count,
+            f"features must hold {count} values, one per feature (got {len(body.features)}); GET /model lists them",
+        )
         output = self.call_model(self.scaler.transform([body.features]).astype("float32"))[0]
         if self.dataset.task == "regression":
             return {"value": in_original_units(self.dataset, output)[0]}
@@ -195,15 +240,22 @@ class SequenceModel(Task):
         self.fixed_length = run.model.inputs[0].shape[1] is not None
 
     def input_description(self) -> dict:
-        return {"steps": self.length, "features": self.features, "any_length": not self.fixed_length,
-                "classes": list(self.dataset.class_names), "per_step": bool(self.dataset.meta.get("label_per_step"))}
+        return {
+            "steps": self.length,
+            "features": self.features,
+            "any_length": not self.fixed_length,
+            "classes": list(self.dataset.class_names),
+            "per_step": bool(self.dataset.meta.get("label_per_step")),
+        }
 
     def example(self) -> dict:
         return {"values": self.dataset.x_test[0].round(4).tolist()}
 
     def predict(self, body: SequenceBody) -> dict:
-        require(not self.fixed_length or len(body.values) == self.length,
-                f"values must have {self.length} steps (got {len(body.values)})")
+        require(
+            not self.fixed_length or len(body.values) == self.length,
+            f"values must have {self.length} steps (got {len(body.values)})",
+        )
         for step, row in enumerate(body.values):
             require(len(row) == self.features, f"values[{step}] must have {self.features} numbers (got {len(row)})")
         output = self.call_model(np.asarray(body.values, dtype="float32")[None])[0]
@@ -231,32 +283,45 @@ class Forecaster(Task):
 
     def input_description(self) -> dict:
         meta = self.dataset.meta
-        return {"needed": self.needed, "window": self.window, "transform": self.transform, "unit": meta["unit"],
-                "time_unit": meta["time_unit"], "positive": self.transform not in ("none", "difference")}
+        return {
+            "needed": self.needed,
+            "window": self.window,
+            "transform": self.transform,
+            "unit": meta["unit"],
+            "time_unit": meta["time_unit"],
+            "positive": self.transform not in ("none", "difference"),
+        }
 
     def example(self) -> dict:
         """The end of the series: enough for a forecast, and a few seasons to look at."""
         series = self.dataset.meta["series"]
-        return {"history": [round(float(value), 4) for value in series[-max(self.needed, 36):]], "steps": 6}
+        return {"history": [round(float(value), 4) for value in series[-max(self.needed, 36) :]], "steps": 6}
 
     def next_value(self, history: np.ndarray) -> float:
         from common.forecasting import transform_series, untransform
 
         meta = self.dataset.meta
         modelled = transform_series(history, self.transform, meta["season"])  # the first `lag` values are NaN
-        window = meta["target_scaler"].transform(modelled[-self.window:]).astype("float32")
+        window = meta["target_scaler"].transform(modelled[-self.window :]).astype("float32")
         scaled = self.call_model(window.reshape(1, self.window, 1)).reshape(-1)[-1:]  # many-to-many: the last step
-        earlier = history[len(history) - self.lag:len(history) - self.lag + 1]  # the value `lag` steps before
+        earlier = history[len(history) - self.lag : len(history) - self.lag + 1]  # the value `lag` steps before
         return float(untransform(meta["target_scaler"].inverse_transform(scaled), earlier, self.transform)[0])
+
+    def work(self, body: ForecastBody) -> float:
+        return float(body.steps)  # a model call per step
 
     def predict(self, body: ForecastBody) -> dict:
         history = np.asarray(body.history, dtype="float64")
-        require(len(history) >= self.needed,
-                f"history must hold at least {self.needed} values ({self.window} for the window"
-                + (f" and {self.lag} before it for the {self.transform} transform" if self.lag else "")
-                + f"; got {len(history)})")
-        require(self.transform in ("none", "difference") or np.all(history > 0),
-                f"history values must be above 0: the {self.transform} transform takes their logarithm")
+        require(
+            len(history) >= self.needed,
+            f"history must hold at least {self.needed} values ({self.window} for the window"
+            + (f" and {self.lag} before it for the {self.transform} transform" if self.lag else "")
+            + f"; got {len(history)})",
+        )
+        require(
+            self.transform in ("none", "difference") or np.all(history > 0),
+            f"history values must be above 0: the {self.transform} transform takes their logarithm",
+        )
         forecast = []
         for _ in range(body.steps):
             forecast.append(self.next_value(history))
@@ -279,8 +344,11 @@ def make_task(run: RunFolder) -> Task:
         return generative.TextGenerator(run)
     if dataset.meta.get("forecast"):
         return Forecaster(run)
-    require(dataset.name != "imdb", "serving an imdb run needs Keras' IMDB word index (a download) to turn a review "
-                                    "into word ids; serve does not do that yet")
+    require(
+        dataset.name != "imdb",
+        "serving an imdb run needs Keras' IMDB word index (a download) to turn a review "
+        "into word ids; serve does not do that yet",
+    )
     if run.folder == "cnn" or dataset.name in IMAGE_DATASETS:
         return ImageClassifier(run)
     if run.folder == "ann":
@@ -289,12 +357,22 @@ def make_task(run: RunFolder) -> Task:
 
 
 def load_task(run_dir) -> Task:
-    """Open the run folder, choose its task, and answer the task's own example once: a model that cannot run fails
-    here, at start-up, rather than on the first request. ValueError in one sentence for anything wrong."""
-    task = make_task(open_run_folder(run_dir))
+    """Open the run folder, choose its task, and answer the task's own example (twice: the second, warm, answer is
+    timed for the queue's first estimate): a model that cannot run fails here, at start-up, rather than on the first
+    request. ValueError in one sentence for anything wrong."""
     try:
-        task.predict(task.Body.model_validate(task.example()))
+        task = make_task(open_run_folder(run_dir))
+    except RecursionError:  # a JSON file of the folder (attention's vocabulary.json) nested beyond Python's limit
+        raise ValueError(f"{run_dir}: a JSON file in it is nested too deeply to be read") from None
+    try:
+        example = task.Body.model_validate(task.example())
+        task.answer(example)  # the first call traces the compiled graph: slow, and not what a request will take
+        start = time.perf_counter()
+        task.answer(example)
+        task.seconds_per_unit = (time.perf_counter() - start) / task.work(example)  # the queue's first estimate
     except Exception as error:
-        raise ValueError(f"{run_dir}: the model cannot answer its own example ({type(error).__name__}: "
-                         f"{' '.join(str(error).split())[:200]})") from None
+        raise ValueError(
+            f"{run_dir}: the model cannot answer its own example ({type(error).__name__}: "
+            f"{' '.join(str(error).split())[:200]})"
+        ) from None
     return task

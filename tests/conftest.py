@@ -5,11 +5,16 @@ import ast
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import hypothesis.configuration
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Hypothesis writes its caches (and the failing examples of a test that keeps a database) into a .hypothesis folder of
+# the working directory, database=None or not: keep them out of the repository, in the system's temporary folder.
+hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "hypothesis-deep-learning-examples")
 
 
 @pytest.fixture
@@ -53,7 +58,8 @@ def assert_numpy_only(run_script):
         imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert not {name for name in imported if name.split(".")[0] in ("keras", "tensorflow")}
-        completed = run_script(["-c", f"import sys, {module}; print(sorted({{'keras', 'tensorflow'}} & set(sys.modules)))"])
+        code = f"import sys, {module}; print(sorted({{'keras', 'tensorflow'}} & set(sys.modules)))"
+        completed = run_script(["-c", code])
         assert completed.returncode == 0, completed.stderr
         assert completed.stdout.strip() == "[]"
 
@@ -141,8 +147,9 @@ def assert_scores_recomputed():
                 assert scores["rmse"] == pytest.approx(rmse, rel=1e-5)
             else:  # plain regression, in the target's original units
                 scaler = dataset.meta.get("target_scaler")
-                undo = (lambda v: v) if scaler is None else \
-                    (lambda v: scaler.inverse_transform(v.reshape(-1, 1)).ravel())
+                def undo(values, scaler=scaler):  # scaled target values back to the data's units
+                    return values if scaler is None else scaler.inverse_transform(values.reshape(-1, 1)).ravel()
+
                 rmse = np.sqrt(sk_metrics.mean_squared_error(undo(y.astype("float64")),
                                                              undo(outputs.reshape(len(y), -1)[:, 0])))
                 assert scores["rmse"] == pytest.approx(rmse, rel=1e-5)

@@ -175,7 +175,7 @@ def test_dates_dataset_shapes_and_padding():
     assert data.y_train.shape[1] == 10 + 2
     target_vocabulary = data.meta["target_vocabulary"]
     assert data.class_names == target_vocabulary.tokens
-    for y, (source, target) in zip(data.y_val, data.meta["pairs"]["val"]):
+    for y, (_, target) in zip(data.y_val, data.meta["pairs"]["val"]):
         assert y[0] == 1 and np.sum(y == 2) == 1
         end = int(np.argmax(y == 2))
         assert np.all(y[end + 1:] == 0) and np.all(y[1:end] > 3)

@@ -51,15 +51,21 @@ def test_file_inputs_beam_search_heatmaps_and_unknown_characters(trained_run, ru
 
 
 def bad_run_dirs(trained_run, tmp_path):
-    """Run folders that cannot be used: no model, no vocabulary, a damaged model, a damaged vocabulary."""
+    """Run folders that cannot be used: no model, no vocabulary, a damaged model, a damaged vocabulary, a vocabulary
+    nested too deep for Python's JSON reader, and a model file holding Python code (a Lambda layer)."""
     folders = {}
-    for name in ("no_model", "no_vocabulary", "damaged_model", "damaged_vocabulary"):
+    for name in ("no_model", "no_vocabulary", "damaged_model", "damaged_vocabulary", "deep_vocabulary",
+                 "lambda_model"):
         folders[name] = tmp_path / name
         shutil.copytree(trained_run, folders[name])
     (folders["no_model"] / "model.keras").unlink()
     (folders["no_vocabulary"] / "vocabulary.json").unlink()
     (folders["damaged_model"] / "model.keras").write_bytes(b"not a zip file")
     (folders["damaged_vocabulary"] / "vocabulary.json").write_text('{"tokens": "char"}')
+    (folders["deep_vocabulary"] / "vocabulary.json").write_text("[" * 100_000 + "]" * 100_000)
+    inputs = keras.Input((4,))
+    planted = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))  # loading it would run this code
+    planted.save(folders["lambda_model"] / "model.keras")
     return folders
 
 
@@ -68,6 +74,8 @@ def bad_run_dirs(trained_run, tmp_path):
     ("no_vocabulary", "no vocabulary.json"),
     ("damaged_model", "cannot be loaded"),
     ("damaged_vocabulary", "not a vocabulary file"),
+    ("deep_vocabulary", "not a vocabulary file"),
+    ("lambda_model", "cannot be loaded"),  # Keras' safe mode refuses the Lambda: no code from the file runs
     ("no_inputs", "give at least one input"),
     ("beam_0", "--beam-width must be at least 1"),
     ("missing_file", "no such file"),

@@ -107,3 +107,36 @@ def test_quick_study_writes_its_table(tmp_path, monkeypatch):
             else f"{mean:.4f}") in text
     assert all(0 < value < 10 for run in runs for value in run["cells"]["rnn"].values())  # a quick run barely trains
     assert text.count("| mean baseline |") == 1 and all(run["seconds"]["rnn"] > 0 for run in runs)
+
+
+# The exit status: 1 when a full run misses a target (after writing the table that shows it), 0 otherwise; a --quick
+# dry run claims no target, so it never fails on one. The runs are canned (run_quietly patched): what is checked is
+# main's verdict on them, not the training.
+CANNED = {"test": {"accuracy": 0.9, "coverage": 0.05}, "baselines": {"majority_class": {"accuracy": 0.1}},
+          "train_seconds": 1.0, "params": 10}
+
+
+@pytest.mark.parametrize("target, coverage_target, quick, exit_status, target_cells", [
+    (2.0, None, False, 1, ["2 MISSED", ""]),            # an accuracy of 2 cannot be reached
+    (0.5, None, False, 0, ["0.5 met", ""]),
+    (0.5, 0.5, False, 1, ["0.5 met", "0.5 MISSED"]),    # the row's own metric met, a metric it also reports missed
+    (2.0, 0.5, True, 0, ["2", "0.5"]),                  # --quick: a dry run, not a result
+], ids=["missed", "met", "also-missed", "quick-claims-nothing"])
+def test_a_missed_target_exits_1_after_writing_the_table(target, coverage_target, quick, exit_status, target_cells,
+                                                        tmp_path, monkeypatch, capsys):
+    row = benchmark.Row("tiny.train", ("--units", "1"), "accuracy", target=target,
+                        also=(("coverage", coverage_target, True),))
+    monkeypatch.setitem(benchmark.BENCHMARKS, "tiny", [row])
+    monkeypatch.setattr(benchmark, "run_quietly", lambda module, args, seed, quick, output_dir: CANNED)
+    output = tmp_path / "tiny.md"
+    argv = ["tiny", "--seeds", "0,1", "--output", str(output)] + (["--quick"] if quick else [])
+    if exit_status:
+        with pytest.raises(SystemExit) as exit_info:
+            benchmark.main(argv)
+        assert exit_info.value.code == exit_status
+    else:
+        summaries = benchmark.main(argv)
+        assert [summary["verdict"] for summary in summaries] == [cell.partition(" ")[2] for cell in target_cells]
+    table_rows = [line for line in output.read_text().splitlines() if line.startswith("| `python -m tiny.train")]
+    assert [[cell.strip() for cell in table_row.split("|")][7] for table_row in table_rows] == target_cells
+    assert f"wrote {output}" in capsys.readouterr().out

@@ -158,7 +158,8 @@ def test_streamed_folder_has_the_same_split_and_pixels_as_the_loaded_one(tmp_pat
 
 
 def test_streamed_training_order_is_shuffled_every_epoch_and_set_by_the_seed(tmp_path):
-    paths = np.array([str(path) for path in sorted(write_image_folder(tmp_path / "squares", per_class=10).rglob("*.png"))])
+    images = write_image_folder(tmp_path / "squares", per_class=10)
+    paths = np.array([str(path) for path in sorted(images.rglob("*.png"))])
     labels = np.arange(len(paths))  # each image's own number, to follow the order
     def epochs(seed, count=2):
         pipeline = cnn_dataset.image_pipeline(paths, labels, 8, batch_size=5, shuffle_seed=seed,
@@ -200,7 +201,7 @@ def check_run(result, tmp_path, dataset, assert_scores_recomputed):
 @pytest.mark.parametrize("arch", ARCHITECTURES)
 def test_quick_run_for_each_architecture(arch, tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--dataset", "digits", "--arch", arch, "--quick", "--output-dir", str(tmp_path)])
-    metrics = check_run(result, tmp_path, cnn_dataset.load_dataset(CnnConfig(dataset="digits")), assert_scores_recomputed)
+    check_run(result, tmp_path, cnn_dataset.load_dataset(CnnConfig(dataset="digits")), assert_scores_recomputed)
     # The folder and the --arch flag side by side in config.json, neither hiding the other.
     config = json.loads((Path(result["run_dir"]) / "config.json").read_text())
     assert (config["folder"], config["script"], config["arch"]) == ("cnn", "cnn/train.py", arch)
@@ -210,7 +211,8 @@ def test_quick_run_for_each_architecture(arch, tmp_path, run_main, assert_scores
 def test_quick_run_on_mnist5k_learns(tmp_path, run_main, assert_scores_recomputed):
     result, _, _ = run_main(main, ["--quick", "--arch", "basic", "--no-augment", "--learning-rate", "0.003",
                                    "--output-dir", str(tmp_path)])
-    metrics = check_run(result, tmp_path, cnn_dataset.load_dataset(CnnConfig(dataset="mnist5k")), assert_scores_recomputed)
+    metrics = check_run(result, tmp_path, cnn_dataset.load_dataset(CnnConfig(dataset="mnist5k")),
+                        assert_scores_recomputed)
     assert metrics["test"]["accuracy"] > 3 * metrics["baselines"]["majority_class"]["accuracy"]
     assert set(metrics["baselines"]) == {"majority_class", "logistic_regression", "svm"}
 
@@ -220,8 +222,8 @@ def test_quick_run_on_an_image_folder(tmp_path, run_main, assert_scores_recomput
     output = tmp_path / "runs"
     result, _, _ = run_main(main, ["--image-dir", str(folder), "--image-size", "16", "--arch", "basic", "--quick",
                                    "--output-dir", str(output)])
-    metrics = check_run(result, output, cnn_dataset.load_dataset(CnnConfig(image_dir=str(folder), image_size=16)),
-                        assert_scores_recomputed)
+    check_run(result, output, cnn_dataset.load_dataset(CnnConfig(image_dir=str(folder), image_size=16)),
+              assert_scores_recomputed)
     assert result["params"] == build_model((16, 16, 3), 2, arch="basic").count_params()
 
 
@@ -236,7 +238,8 @@ def test_quick_streamed_run_scores_like_the_loaded_images(tmp_path, run_main, as
     metrics = check_run(result, output, cnn_dataset.load_dataset(CnnConfig(image_dir=str(folder), image_size=16)),
                         assert_scores_recomputed)
     assert set(metrics["baselines"]) == {"majority_class"}  # the pixel baselines need every image in memory
-    assert metrics["train_examples"] == 13 and json.loads((Path(result["run_dir"]) / "config.json").read_text())["stream"]
+    assert metrics["train_examples"] == 13
+    assert json.loads((Path(result["run_dir"]) / "config.json").read_text())["stream"]
     assert list((tmp_path / "temporary").iterdir()) == []  # the cache is gone
 
 

@@ -4,7 +4,8 @@ The real thing needs a fresh process: TensorFlow splits the CPU into two logical
 cluster, only before its runtime starts, and this test process started it long ago. So the two-replica runs are
 subprocesses (few, each a --quick run of a few seconds), compared with an in-process single-device run: the same
 seed and global batch must give the same first-epoch loss. One more child trains every kind of model (images, a
-sequence, sequence to sequence, the GAN's own train_step) on two replicas.
+sequence, sequence to sequence, the GAN's own train_step) on two replicas. Asked for in this process, where
+TensorFlow started on one CPU device, --distribute mirrored is refused as bad input.
 """
 
 import json
@@ -105,10 +106,10 @@ MIRRORED_KINDS = {
 
 def test_mirrored_trains_every_kind_of_model_on_two_replicas(tmp_path, run_script):
     # One child process trains the four one after another, as a compare study trains several models: each on the two
-    # logical CPU devices the first make_strategy made. (In this process TensorFlow has long started, so a strategy
-    # here would mirror over one device only; trained that way after other models, the LSTM's validation pass crashed
-    # TensorFlow now and then (a segmentation fault in its iterator's reset, 2 runs in 3 on 2026-12-06), which a real
-    # run, one process and one strategy from the start, never meets.)
+    # logical CPU devices the first make_strategy made. (In this process TensorFlow has long started on one CPU device,
+    # so --distribute mirrored is refused here, see below: mirrored over that one device after other models, the LSTM's
+    # validation pass crashed TensorFlow now and then (a segmentation fault in its iterator's reset, 2 runs in 3 on
+    # 2026-12-06), which a real run, one process and one strategy from the start, never meets.)
     code = ["import importlib, json"]
     for module, argv in MIRRORED_KINDS.items():
         argv = [*argv, "--quick", "--distribute", "mirrored", "--output-dir", str(tmp_path / module.split(".")[0])]
@@ -174,6 +175,21 @@ def test_the_gan_on_two_replicas_reports_the_whole_batch_loss(tmp_path, run_scri
     mirrored = pd.read_csv(history_file).iloc[0]
     for name in ("d_loss", "g_loss"):  # halved, as they were before the fix, they would be 50% off
         assert mirrored[name] == pytest.approx(single["history"][name][0], rel=0.1)
+
+
+def test_mirrored_is_refused_where_tensorflow_started_on_one_cpu_device(monkeypatch, assert_bad_input):
+    """In this process TensorFlow has started with the CPU as one device, as in a notebook that trained before. The CPU
+    can no longer be split, and mirroring over the one device crashed TensorFlow now and then: refused, with one line,
+    exit status 2 and nothing written, and the process keeps the one device it had."""
+    import tensorflow as tf
+
+    assert len(tf.config.list_logical_devices("CPU")) == 1  # TensorFlow started here now, if no test started it yet
+    physical_devices = tf.config.list_physical_devices  # a GPU would be mirrored over, started or not: none here
+    monkeypatch.setattr(tf.config, "list_physical_devices",
+                        lambda kind=None: [] if kind == "GPU" else physical_devices(kind))
+    assert_bad_input(ann.train.main, ["--distribute", "mirrored"],
+                     "splits the CPU into two logical devices, which TensorFlow allows only before it starts")
+    assert len(tf.config.list_logical_devices("CPU")) == 1
 
 
 def test_an_unknown_strategy_is_bad_input(assert_bad_input):

@@ -67,6 +67,35 @@ def test_an_existing_destination_is_refused_and_left_alone(tmp_path, run_main):
     assert result.code == 2 and "invalid choice: 'transformer'" in err[0] and not (tmp_path / "new").exists()
 
 
+# Exactly what `python -m common.export lstm DEST` writes: the folder, the common/ files it and its tests import, the
+# data file it reads with data/README.md, requirements.txt and pytest.ini, every test of the folder with conftest.py,
+# and a README. A file more (this checkout's caches, another folder's test) or less (a test left behind) fails.
+LSTM_EXPORT = [
+    "README.md",
+    *(f"common/{name}" for name in ("__init__.py", "config.py", "datasets.py", "diagrams.py", "forecasting.py",
+                                    "metrics.py", "plots.py", "sequences.py", "tasks.py", "text.py", "training.py")),
+    "data/README.md", "data/airline_passengers.csv",
+    *(f"lstm/{name}" for name in ("README.md", "__init__.py", "airline_forecast.png", "dataset.py", "diagrams.py",
+                                  "diagrams/lstm_cell_1_forget.svg", "diagrams/lstm_cell_2_input.svg",
+                                  "diagrams/lstm_cell_3_output.svg", "diagrams/lstm_network.svg", "model.py",
+                                  "scratch.py", "train.py")),
+    "pytest.ini", "requirements.txt",
+    "tests/conftest.py", "tests/test_lstm.py", "tests/test_lstm_scratch.py",
+]
+
+
+def test_the_export_copies_exactly_the_folder_its_common_files_data_and_all_its_tests(tmp_path, run_main):
+    dest = tmp_path / "lab"
+    summary, out, err = run_main(export.main, ["lstm", str(dest)])
+    assert err == [] and out[0].startswith(f"lstm/ -> {dest}: common/ 11 files")
+    assert sorted(str(path.relative_to(dest)) for path in dest.rglob("*") if path.is_file()) == LSTM_EXPORT
+    # every test of the folder in this repository went along: tests/test_lstm.py and tests/test_lstm_*.py
+    own_tests = sorted(path.name for path in (REPO_ROOT / "tests").glob("test_lstm*.py"))
+    assert summary["test_files"] == ["conftest.py", *own_tests] and len(own_tests) >= 2
+    for name in LSTM_EXPORT[1:]:  # copies, byte for byte (README.md is the export's own)
+        assert (dest / name).read_bytes() == (REPO_ROOT / name).read_bytes(), name
+
+
 def check_standalone(folder, dest, run_script, pytest_args=()):
     """Export folder to dest, then run its --quick training and its tests there, with nothing from this repository."""
     summary = export.main([folder, str(dest)])

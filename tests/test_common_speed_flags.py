@@ -1,5 +1,6 @@
 """The flags of "Faster and bigger" that every train script shares: --jit-compile, --steps-per-execution N,
---mixed-precision and --tensorboard (--distribute has tests/test_common_distribute.py) (common/config.py's TrainConfig, common/training.py's mixed_precision_scope).
+--mixed-precision and --tensorboard (--distribute has tests/test_common_distribute.py) (common/config.py's
+TrainConfig, common/training.py's mixed_precision_scope).
 
 Every script lists them; each train script hands jit_compile and steps_per_execution to its own compile (model.keras
 keeps the compile settings, so a run's saved model shows what its compile was given); mixed precision computes in

@@ -267,6 +267,78 @@ def test_second_ctrl_c_aborts_at_once_and_marks_the_run_folder(tmp_path):
     assert (run_dir / "INCOMPLETE").is_file() and not (run_dir / "metrics.json").exists()
 
 
+# Ctrl-C leaves the process as it found it: after a run, however it ends, the SIGINT handler is the one from before (in
+# a notebook, the kernel's own: the run's would swallow the next interrupt and end the kernel at the one after).
+
+class PlantedError(Exception):
+    """An error raised from inside fit, as a bug in a callback or a layer would be."""
+
+
+@pytest.fixture
+def handler_before():
+    """A SIGINT handler of this test's own, in place while a toy run starts; it counts the signals it receives (so a
+    signal that reaches it does not end the test session). Yields (handler, received signals); pytest's comes back."""
+    training.Interruption.stop()  # a run that some other test left behind would put back its own handler first
+    received = []
+
+    def handler(signum, frame):
+        received.append(signum)
+
+    before = signal.signal(signal.SIGINT, handler)
+    yield handler, received
+    signal.signal(signal.SIGINT, before)
+
+
+def train_toy_calling(monkeypatch, tmp_path, on_first_batch):
+    """train_toy on blobs, two epochs, with on_first_batch() called at the end of its first batch; also returns the
+    SIGINT handler that was in place while fit ran."""
+    during = []
+
+    class FirstBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if not during:
+                during.append(signal.getsignal(signal.SIGINT))
+                on_first_batch()
+
+    make_callbacks = training.make_callbacks
+    monkeypatch.setattr(training, "make_callbacks", lambda config, run_dir: [*make_callbacks(config, run_dir),
+                                                                             FirstBatch()])
+    config = SmallConfig(epochs=2, output_dir=str(tmp_path))
+    result = train_toy(config, blobs_dataset(), build_for(blobs_dataset()))
+    return result, during[0]
+
+
+def test_a_run_that_ends_normally_puts_back_the_sigint_handler(handler_before, monkeypatch, tmp_path):
+    handler, received = handler_before
+    result, during = train_toy_calling(monkeypatch, tmp_path, lambda: None)
+    assert isinstance(getattr(during, "__self__", None), training.Interruption)  # the run's own while it trained
+    assert result["epochs_run"] == 2 and "interrupted_at_epoch" not in result
+    assert signal.getsignal(signal.SIGINT) is handler and received == []
+
+
+def test_a_run_ended_by_the_first_ctrl_c_puts_back_the_sigint_handler(handler_before, monkeypatch, tmp_path, capsys):
+    handler, received = handler_before
+    result, _ = train_toy_calling(monkeypatch, tmp_path, lambda: signal.raise_signal(signal.SIGINT))
+    assert result["interrupted_at_epoch"] == result["epochs_run"] == 1  # the run took the signal, not the handler
+    assert received == [] and capsys.readouterr().err.startswith("Ctrl-C: training stops after this batch")
+    assert signal.getsignal(signal.SIGINT) is handler
+    signal.raise_signal(signal.SIGINT)  # the next Ctrl-C reaches the handler from before
+    assert received == [signal.SIGINT]
+
+
+def test_a_run_ended_by_an_error_in_fit_puts_back_the_sigint_handler(handler_before, monkeypatch, tmp_path):
+    handler, received = handler_before
+
+    def fail():
+        raise PlantedError("a bug inside fit")
+
+    with pytest.raises(PlantedError):
+        train_toy_calling(monkeypatch, tmp_path, fail)
+    assert signal.getsignal(signal.SIGINT) is handler and training.Interruption.current is None
+    signal.raise_signal(signal.SIGINT)
+    assert received == [signal.SIGINT]
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Classical baselines: what a practitioner would fit first, on the same split
 

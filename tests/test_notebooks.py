@@ -1,9 +1,9 @@
 """The notebooks: written by the build from their sources and up to date, and every one runs from top to bottom.
 
 Every notebook's code cells run here in this process with QUICK = True (one TensorFlow start-up for all ten), and the
-rnn notebook (the quickest) runs through a real Jupyter kernel (nbclient), as `jupyter lab` runs it. `-m slow` runs all ten through
-kernels. Each run writes its run folders into a temporary folder: a cell after the parameter cell sets QUICK and
-OUTPUT_DIR, the way papermill passes parameters.
+rnn notebook (the quickest) runs through a real Jupyter kernel (nbclient), as `jupyter lab` runs it. `-m slow` runs
+all ten through kernels. Each run writes its run folders into a temporary folder: a cell after the parameter cell
+sets QUICK and OUTPUT_DIR, the way papermill passes parameters.
 """
 
 import json
@@ -82,12 +82,50 @@ def test_committed_notebooks_are_what_the_build_writes():
     assert build.stale_files(build.built_files()) == [], "run python -m notebooks.build"
 
 
-def test_check_exits_1_naming_a_stale_notebook(monkeypatch, capsys):
+@pytest.fixture
+def notebooks_copy(tmp_path, monkeypatch):
+    """What the build writes, written into a copy of notebooks/ under tmp_path, and the build pointed at the copy (the
+    committed notebooks are never touched); returns the copy's notebooks/ folder."""
     files = build.built_files()
-    stale = NOTEBOOKS_DIR / "lstm.ipynb"
+    copy = tmp_path / "notebooks"
+    copy.mkdir()
+    copied = {copy / path.name: text for path, text in files.items()}
+    for path, text in copied.items():
+        path.write_text(text, encoding="utf-8", newline="\n")
+    monkeypatch.setattr(build, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(build, "NOTEBOOKS_DIR", copy)
+    monkeypatch.setattr(build, "built_files", lambda: copied)
+    return copy
+
+
+def test_check_exits_0_when_every_notebook_is_up_to_date(notebooks_copy, capsys):
+    assert build.main(["--check"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == f"notebooks up to date: {len(build.FOLDERS)} notebooks and the table of " \
+                                   "notebooks/README.md" and captured.err == ""
+
+
+def test_check_exits_1_naming_a_hand_edited_and_a_hand_made_notebook_and_writes_nothing(notebooks_copy, capsys):
+    edited = notebooks_copy / "gru.ipynb"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("GRU", "LSTM"), encoding="utf-8")
+    made = notebooks_copy / "mine.ipynb"  # made by hand: no source in notebooks/src/
+    made.write_text("{}", encoding="utf-8")
+    before = {path.name: path.read_bytes() for path in notebooks_copy.iterdir()}
+    assert build.main(["--check"]) == 1
+    assert capsys.readouterr().err.strip() == \
+        "out of date (run python -m notebooks.build): notebooks/gru.ipynb, notebooks/mine.ipynb"
+    assert {path.name: path.read_bytes() for path in notebooks_copy.iterdir()} == before
+
+
+def test_check_exits_1_naming_a_stale_notebook(notebooks_copy, monkeypatch, capsys):
+    # Its source changed since it was built: the build would write other text. (In the copy: a --check that wrote
+    # anything must not overwrite a committed notebook.)
+    files = build.built_files()
+    stale = notebooks_copy / "lstm.ipynb"
     monkeypatch.setattr(build, "built_files", lambda: {**files, stale: files[stale].replace("LSTM", "GRU")})
     assert build.main(["--check"]) == 1
     assert capsys.readouterr().err.strip() == "out of date (run python -m notebooks.build): notebooks/lstm.ipynb"
+    assert stale.read_text(encoding="utf-8") == files[stale]
 
 
 @pytest.mark.parametrize("folder", build.FOLDERS)

@@ -61,7 +61,7 @@ def served(tmp_path_factory, name: str):
     """(task, TestClient) for a quick run, loaded once per process."""
     if name not in TASKS:
         TASKS[name] = load_task(quick_run(tmp_path_factory, name))
-    return TASKS[name], TestClient(create_app(TASKS[name]))
+    return TASKS[name], TestClient(create_app(TASKS[name]), base_url="http://localhost")  # a Host it answers to
 
 
 def free_port() -> int:
@@ -229,7 +229,9 @@ def test_tags_samples_and_a_sine_forecast_equal_the_model(tmp_path_factory):
     ("lstm", {"history": [100.0] * 14 + [-1.0]}, 422, "history values must be above 0"),
     ("lstm", {"history": [100.0] * 20, "steps": 61}, 422, "steps: Input should be less than or equal to 60"),
     ("gru", {"prompt": "x" * 1001}, 422, "prompt: String should have at most 1000 characters"),
-    ("gru", {"prompt": "The", "temperature": 0}, 422, "temperature: Input should be greater than 0"),
+    ("gru", {"prompt": "The", "temperature": 0}, 422, "temperature: Input should be greater than or equal to 0.01"),
+    ("gru", {"prompt": "The", "temperature": 5e-324}, 422, "temperature: Input should be greater than or equal to"),
+    ("lstm", {"history": [100.0] * 19 + [1e308]}, 422, "history[19]: Input should be less than or equal to 1000000000"),
     ("attention", {"text": "3" * 40}, 422, "text has 40 characters; this model was trained on sources of at most"),
     ("attention", {"text": "   "}, 422, "text is blank"),
     ("attention", {"text": 20150303}, 422, "text: Input should be a valid string"),
@@ -338,6 +340,9 @@ def test_predict_answers_a_csv_a_prompt_and_dates_like_the_api(tmp_path_factory,
     body = {"prompt": "The ", "temperature": 0.7, "length": 30, "seed": 3}
     assert answers == [client.post("/predict", json=body).json()] and err == []
     assert out[-1] == f"'The ' -> {'The ' + answers[0]['generated']!r}"
+    result, _, err = run_main(predict.main, [str(task.run.path), "The ", "--temperature", "5e-324"])  # no warnings
+    assert result.code == 2 and err == ["serve/predict.py: error: The : temperature: Input should be greater than or "
+                                        "equal to 0.01"]
 
     task, client = served(tmp_path_factory, "attention")
     dates = [pair[0] for pair in task.dataset.meta["pairs"]["test"][:2]]

@@ -1,11 +1,13 @@
 """serve/ as a real server: `python -m serve RUN_DIR` in a subprocess (uvicorn on a free loopback port) answers 200
-requests from 20 concurrent clients correctly, refuses 20 malformed requests with a 4xx and a reason, is healthy
-after them, and stops cleanly on Ctrl-C (SIGINT)."""
+requests from 20 concurrent clients correctly, refuses 20 malformed requests with a 4xx and a reason, a body sent in
+chunks past the size limit with 413 and a foreign Host header with 400, is healthy after them, and stops cleanly on
+Ctrl-C (SIGINT). tests/test_serve_abuse.py checks the other limits (serve/limits.py) on a server in a thread."""
 
 import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,7 +29,8 @@ def server(tmp_path_factory):
     port, log = free_port(), tmp_path_factory.mktemp("server") / "server.log"
     env = {name: value for name, value in os.environ.items() if name != "TF_CPP_MIN_LOG_LEVEL"}
     with open(log, "w") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "serve", str(task.run.path), "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "serve", str(task.run.path), "--port", str(port),
+                                    "--idle-timeout", "1"],  # the protocol's limits reach the real server
                                    cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120  # TensorFlow's import and the model's loading take seconds on a busy machine
@@ -104,6 +107,25 @@ def test_20_malformed_requests_get_a_4xx_with_a_reason_and_the_server_stays_heal
         assert client.get("/health").json()["status"] == "ok"
         answer = client.post("/predict", json=client.get("/model").json()["example"])
         assert answer.status_code == 200 and len(answer.json()["top"]) == 3
+
+
+def test_a_chunked_body_past_the_limit_a_foreign_host_and_an_idle_connection_are_refused(server):
+    _, url, _ = server
+    port = int(url.rpartition(":")[2])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as idle:  # --idle-timeout 1: closed in time
+        assert idle.recv(1024) == b""
+
+    def chunks():  # no Content-Length: httpx sends a generator's pieces as chunks
+        for _ in range(40):
+            yield b" " * 65536  # 2.5 MiB in all, more than the 1 MiB limit of a digits run
+
+    with httpx.Client(base_url=url, timeout=60) as client:
+        response = client.post("/predict", content=chunks(), headers={"Content-Type": "application/json"})
+        assert response.status_code == 413 and "Content-Length" not in response.request.headers
+        assert response.json() == {"detail": "the request body is larger than this server's limit of 1,048,576 bytes"}
+        response = client.get("/health", headers={"Host": "attacker.example"})
+        assert response.status_code == 400 and "the Host header names 'attacker.example'" in response.json()["detail"]
+        assert client.get("/health").json()["status"] == "ok"
 
 
 def test_the_server_stops_cleanly_on_ctrl_c(server):
