@@ -102,7 +102,7 @@ def units(text: str) -> list[Unit]:
 
 def numbers_in(text: str) -> list[tuple[str, float, int, bool]]:
     """(as written, value, decimals shown, in minutes) for each figure of the text, code and link targets left out."""
-    text = LINK.sub("]", re.sub(r"`[^`]*`", "", text))
+    text = LINK.sub("]", without_code(text))
     text = DATE.sub("", text)
     figures = []
     for match in NUMBER.finditer(text):
@@ -116,18 +116,34 @@ def numbers_in(text: str) -> list[tuple[str, float, int, bool]]:
     return figures
 
 
-def table_rows(path: Path) -> tuple[dict[str, list[str]], str]:
-    """({first cell without backticks: [row lines]}, the file's prose: every line outside its tables)."""
+def without_code(text: str) -> str:
+    """The text with its `code` spans left out (a flag's value is not a figure, a link in code is not a citation)."""
+    return re.sub(r"`[^`]*`", "", text)
+
+
+@dataclass
+class Table:
+    """A benchmarks/ file as the check reads it, each part read once."""
+    text: str                   # the whole file
+    header: str                 # the lines before its first table: the title and "Written by ... on DATE, MACHINE"
+    prose: str                  # every line outside its tables: the header and the notes added by hand
+    rows: dict[str, list[str]]  # {first cell without backticks: [the row lines it starts]}
+
+
+def read_table(path: Path) -> Table:
+    text = path.read_text(encoding="utf-8")
     rows: dict[str, list[str]] = {}
-    prose = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    prose, header, in_header = [], [], True
+    for line in text.splitlines():
         if line.startswith("|"):
+            in_header = False
             if not re.fullmatch(r"[|\-: ]+", line.strip()):
                 key = " ".join(line.strip("|").split("|")[0].replace("`", "").split())
                 rows.setdefault(key, []).append(line)
         else:
             prose.append(line)
-    return rows, "\n".join(prose)
+            header += [line] if in_header else []
+    return Table(text, "\n".join(header), "\n".join(prose), rows)
 
 
 def row_values(lines: list[str]) -> list[float]:
@@ -148,11 +164,11 @@ def has_source(value: float, decimals: int, minutes: bool, values: list[float]) 
 
 def check_unit(unit: Unit, readme: Path) -> list[str]:
     """The problems of one unit: an uncited measured figure, a figure its cited rows lack, a missing row or file."""
-    citations = list(CITATION.finditer(re.sub(r"`[^`]*`", "", unit.text)))
+    citations = list(CITATION.finditer(without_code(unit.text)))
     if unit.is_table_row:
-        citations += CITATION.finditer(re.sub(r"`[^`]*`", "", unit.caption))
+        citations += CITATION.finditer(without_code(unit.caption))
     figures = numbers_in(unit.text)
-    dates = DATE.findall(re.sub(r"`[^`]*`", "", unit.text))
+    dates = DATE.findall(without_code(unit.text))
     where = f"{readme.relative_to(REPO_ROOT)}:{unit.line}"
     if not citations:
         measured = unit.section in MEASURED_SECTIONS or MEASURED_WORDS.search(LINK.sub("]", unit.text))
@@ -160,14 +176,14 @@ def check_unit(unit: Unit, readme: Path) -> list[str]:
             shown = ", ".join([figure[0] for figure in figures] + dates)
             return [f"{where}: measured figures cite no benchmarks/ row ({shown}): {unit.text[:90]}"]
         return []
-    values, texts, problems = [], [], []
+    values, tables, problems = [], [], []
     for citation in citations:
         path = BENCHMARKS_DIR / citation["file"]
         if not path.is_file():
             problems.append(f"{where}: cites benchmarks/{citation['file']}, which does not exist")
             continue
-        rows, prose = table_rows(path)
-        texts.append((path, prose))
+        table = read_table(path)
+        tables.append(table)
         if not citation["title"]:
             if figures:
                 problems.append(f"{where}: the link to benchmarks/{citation['file']} names no row (add a title: "
@@ -175,20 +191,19 @@ def check_unit(unit: Unit, readme: Path) -> list[str]:
             continue
         for key in (part.strip() for part in citation["title"].split(";")):
             if key == "notes":
-                values += row_values([prose])
-            elif key in rows:
-                values += row_values(rows[key])
+                values += row_values([table.prose])
+            elif key in table.rows:
+                values += row_values(table.rows[key])
             else:
                 problems.append(f"{where}: benchmarks/{citation['file']} has no row {key!r}")
     for shown, value, decimals, minutes in figures:
         if values and not has_source(value, decimals, minutes, values):
             problems.append(f"{where}: {shown} is not in the cited rows: {unit.text[:90]}")
     for date in dates:
-        if texts and not any(date in path.read_text(encoding="utf-8") for path, _ in texts):
+        if tables and not any(date in table.text for table in tables):
             problems.append(f"{where}: the date {date} is not in the cited file")
     for processor in PROCESSORS:
-        if processor in unit.text and texts and not any(processor in prose.split("\n\n")[0] + prose[:600]
-                                                        for _, prose in texts):
+        if processor in unit.text and tables and not any(processor in table.header for table in tables):
             problems.append(f"{where}: names {processor}, which the cited file's header does not")
     return problems
 

@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from benchmarks.quotes import CITATION, NUMBER
+from benchmarks.quotes import CITATION, NUMBER, readme_files
 from common.config import REPO_ROOT
 
 FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder", "gan")
@@ -86,34 +86,15 @@ def anchor(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
-def test_learning_path_and_glossary_links_resolve():
-    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    root_sections = dict(sections(text))
-    assert "Learning path" in root_sections and "Glossary" in root_sections
-    links = []
-    for heading in ("Learning path", "Glossary"):
-        links += re.findall(r"\]\(([^)#]*)#?([^)]*)\)", "\n".join(root_sections[heading]))
-    assert len(links) >= 20
-    for path, fragment in links:
-        target = REPO_ROOT / path if path else REPO_ROOT / "README.md"
-        assert target.is_file(), path
-        if fragment:
-            headings = [line.lstrip("#").strip() for line in target.read_text(encoding="utf-8").splitlines()
-                        if line.startswith("#")]
-            assert fragment in {anchor(heading) for heading in headings}, f"{path}#{fragment}"
+def links_in(text: str) -> list[str]:
+    """The targets of the markdown links of text (a link's "title" left out)."""
+    return re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", text)
 
 
-def markdown_pages():
-    """Every page a student reads: the root README, each folder's README, and docs/."""
-    return [REPO_ROOT / "README.md", *sorted(REPO_ROOT.glob("*/README.md")), *sorted(REPO_ROOT.glob("docs/*.md"))]
-
-
-@pytest.mark.parametrize("page", markdown_pages(), ids=lambda path: str(path.relative_to(REPO_ROOT)))
-def test_every_relative_link_resolves(page):
-    """A link to a file of the repository finds it, and a #fragment finds its heading (READMEs were cut and moved)."""
-    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+def broken_links(page, text: str) -> list[str]:
+    """The relative links of text, a part of page, whose file is missing or whose #fragment names no heading."""
     broken = []
-    for target in re.findall(r"\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)", text):
+    for target in links_in(text):
         if re.match(r"[a-z]+:", target):
             continue  # https:, mailto:
         path, _, fragment = target.partition("#")
@@ -125,7 +106,23 @@ def test_every_relative_link_resolves(page):
                         if line.startswith("#")]
             if fragment not in {anchor(heading) for heading in headings}:
                 broken.append(target)
-    assert broken == []
+    return broken
+
+
+def test_learning_path_and_glossary_links_resolve():
+    page = REPO_ROOT / "README.md"
+    root_sections = dict(sections(page.read_text(encoding="utf-8")))
+    assert "Learning path" in root_sections and "Glossary" in root_sections
+    text = "\n".join(root_sections["Learning path"] + root_sections["Glossary"])
+    assert len(links_in(text)) >= 20
+    assert broken_links(page, text) == []
+
+
+@pytest.mark.parametrize("page", readme_files(), ids=lambda path: str(path.relative_to(REPO_ROOT)))
+def test_every_relative_link_resolves(page):
+    """A link to a file of the repository finds it, and a #fragment finds its heading (READMEs were cut and moved)."""
+    text = re.sub(r"```.*?```", "", page.read_text(encoding="utf-8"), flags=re.DOTALL)
+    assert broken_links(page, text) == []
 
 
 # The terms each page must teach (issue 29's "define before use" and "what the course names"), and the corrections
