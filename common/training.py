@@ -397,35 +397,37 @@ def quick_settings(config: TrainConfig, dataset: Dataset) -> tuple[Dataset, int]
 
 
 class Interruption:
-    """Ctrl-C as a normal way to end training, from start_run until finish_run.
+    """Ctrl-C as a normal way to end training, while the run's model.fit runs.
 
     The first Ctrl-C ends training after the current batch (Keras checks model.stop_training after every batch): the
     epoch is validated, early stopping restores the best weights so far, and the script scores and saves them as
     usual, with "interrupted_at_epoch" in metrics.json. A second Ctrl-C aborts at once: one line, no traceback, exit
     status 130, and a file INCOMPLETE in the run folder says that what is there is partial.
 
-    The process is left as it was found: the SIGINT handler that was there before comes back when the run ends, in
-    finish_run, or when model.fit raises (a run that ends without finish_run).
+    The process is left as it was found: start_run wraps the model's fit for this run, the wrapper puts this handler
+    in place as fit begins and the one from before back as fit ends, however it ends. So an error before fit, inside
+    it or after it (in the scoring) leaves Ctrl-C as it was, and in a notebook the kernel's next interrupt is the
+    kernel's. Ctrl-C while the script scores and saves has its usual meaning.
     """
 
     current: "Interruption | None" = None  # the run in progress in this process, if any
 
     def __init__(self, run_dir: Path, model: keras.Model):
         self.run_dir, self.model, self.interrupted = run_dir, model, False
-        self.previous_handler = signal.signal(signal.SIGINT, self.handle)
-        # An exception out of fit ends the run without finish_run, and the handler would stay: in a notebook the
-        # kernel's next interrupt would be swallowed and the one after it would end the kernel (os._exit below).
-        # So this model's fit, for this run only (stop() removes the wrapper), gives Ctrl-C back when it raises.
         keras_fit = model.fit
 
         @functools.wraps(keras_fit)
         def fit(*args, **kwargs):
+            previous_handler = signal.signal(signal.SIGINT, self.handle)
             try:
                 return keras_fit(*args, **kwargs)
             except BaseException:
-                if Interruption.current is self:
-                    Interruption.stop()
+                if Interruption.current is self:  # the run ends here, without finish_run
+                    Interruption.current = None
                 raise
+            finally:
+                signal.signal(signal.SIGINT, previous_handler)
+                vars(model).pop("fit", None)  # the model's own fit again: a second fit is not part of the run
 
         model.fit = fit
 
@@ -458,12 +460,11 @@ class Interruption:
 
     @classmethod
     def stop(cls) -> bool:
-        """Give Ctrl-C back its usual meaning; True when this run was interrupted."""
+        """End the run's hold on its model; True when Ctrl-C ended its training."""
         current, cls.current = cls.current, None
         if current is None:
             return False
-        signal.signal(signal.SIGINT, current.previous_handler)
-        vars(current.model).pop("fit", None)  # the model's own fit again (see __init__)
+        vars(current.model).pop("fit", None)  # a run whose fit never ran leaves no wrapper behind
         return current.interrupted
 
 
@@ -471,7 +472,7 @@ def start_run(config: TrainConfig, group: str, dataset_name: str, model: keras.M
     """A new run folder output_dir/<group>/<dataset>-<time>/ with config.json and summary.txt; returns its path.
 
     group is the folder's name ("ann"), or a path under it ("attention/bahdanau"). An --output-dir that cannot be
-    written to exits 2 with one line, like any bad input. From here until finish_run, Ctrl-C ends training early
+    written to exits 2 with one line, like any bad input. While the model's next fit runs, Ctrl-C ends training early
     (see Interruption).
     """
     # Only one process writes the run folder: the other workers of --distribute multi-worker write theirs into a

@@ -1,5 +1,7 @@
 """common/metrics.py against values worked out by hand."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -46,3 +48,33 @@ def test_format_comparison_puts_model_beside_each_baseline():
     header, row = table.splitlines()
     assert header.split() == ["metric", "model", "mean", "persistence"]
     assert row.split() == ["rmse", "1.5000", "3.2500", "2.0000"]
+
+
+def test_a_class_absent_from_the_split_counts_zero_in_the_macro_averages_without_a_warning():
+    # true 0 0 1 1 ; predicted 0 0 0 1 ; class 2 neither present nor predicted (a rare class missing from a small test
+    # split): it counts as 0 in each macro average, as sklearn's zero_division=0, and no warning is printed.
+    # class 0: precision 2/3, recall 1, f1 0.8; class 1: precision 1, recall 1/2, f1 2/3; class 2: 0, 0, 0
+    y_true, y_pred = np.array([0, 0, 1, 1]), np.array([0, 0, 0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = metrics.classification_metrics(y_true, y_pred, num_classes=3)
+        report = metrics.per_class_report(y_true, y_pred, ["a", "b", "c"])
+    assert result["precision_macro"] == pytest.approx((2 / 3 + 1 + 0) / 3)
+    assert result["recall_macro"] == pytest.approx((1 + 1 / 2 + 0) / 3)
+    assert result["f1_macro"] == pytest.approx((0.8 + 2 / 3 + 0) / 3)
+    assert report["c"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+    assert report["a"] == {"precision": pytest.approx(2 / 3), "recall": 1.0, "f1": pytest.approx(0.8), "support": 2}
+
+
+def test_format_comparison_layout_by_hand():
+    # columns: the metric names 2 wider than the longest (at least 16), the model 10, each baseline 2 wider than its
+    # name (at least 18); a metric a baseline does not report shows nan
+    table = metrics.format_comparison(
+        {"accuracy": 0.95, "precision_macro": 0.9},
+        {"majority class": {"accuracy": 0.1}, "nearest centroid (train)": {"accuracy": 0.93, "precision_macro": 0.92}},
+    )
+    assert table.splitlines() == [
+        "metric" + " " * 11 + " " * 5 + "model" + " " * 4 + "majority class" + " " * 2 + "nearest centroid (train)",
+        "accuracy" + " " * 9 + " " * 4 + "0.9500" + " " * 12 + "0.1000" + " " * 20 + "0.9300",
+        "precision_macro" + " " * 2 + " " * 4 + "0.9000" + " " * 15 + "nan" + " " * 20 + "0.9200",
+    ]

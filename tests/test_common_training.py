@@ -339,6 +339,32 @@ def test_a_run_ended_by_an_error_in_fit_puts_back_the_sigint_handler(handler_bef
     assert received == [signal.SIGINT]
 
 
+def test_a_run_ended_by_an_error_after_fit_puts_back_the_sigint_handler(handler_before, monkeypatch, tmp_path):
+    """The gap between fit and finish_run: an error while the script scores the model (before finish_run)."""
+    handler, received = handler_before
+
+    def fail(*args):
+        raise PlantedError("a bug in the scoring")
+
+    monkeypatch.setattr(training, "evaluate_classification", fail)
+    with pytest.raises(PlantedError):
+        train_toy_calling(monkeypatch, tmp_path, lambda: None)
+    assert signal.getsignal(signal.SIGINT) is handler
+    signal.raise_signal(signal.SIGINT)
+    assert received == [signal.SIGINT]
+
+
+def test_a_run_that_never_reaches_fit_leaves_the_sigint_handler_and_the_model_alone(handler_before, tmp_path):
+    handler, received = handler_before
+    model = build_for(blobs_dataset())()
+    training.start_run(SmallConfig(output_dir=str(tmp_path)), "toy", "blobs", model)
+    assert signal.getsignal(signal.SIGINT) is handler  # the run's handler is in place only while fit runs
+    assert "fit" in vars(model)  # wrapped, for the run's fit ...
+    assert training.Interruption.stop() is False and "fit" not in vars(model)  # ... and given back unused
+    signal.raise_signal(signal.SIGINT)
+    assert received == [signal.SIGINT]
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Classical baselines: what a practitioner would fit first, on the same split
 
