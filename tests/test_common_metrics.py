@@ -78,3 +78,8 @@ def test_format_comparison_layout_by_hand():
         "accuracy" + " " * 9 + " " * 4 + "0.9500" + " " * 12 + "0.1000" + " " * 20 + "0.9300",
         "precision_macro" + " " * 2 + " " * 4 + "0.9000" + " " * 15 + "nan" + " " * 20 + "0.9200",
     ]
+    # with short names only, the first column keeps its least width, 16
+    assert metrics.format_comparison({"rmse": 1.5}, {"mean": {"rmse": 3.25}}).splitlines() == [
+        "metric" + " " * 10 + " " * 5 + "model" + " " * 14 + "mean",
+        "rmse" + " " * 12 + " " * 4 + "1.5000" + " " * 12 + "3.2500",
+    ]

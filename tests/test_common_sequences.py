@@ -260,3 +260,13 @@ def test_shakespeare_uses_the_cached_copy(monkeypatch, tmp_path):
     monkeypatch.setattr(keras.utils, "get_file", lambda name, origin, **kwargs: str(cached))
     dataset = text.load_text("shakespeare", window=20)
     assert dataset.meta["vocabulary"].decode(dataset.x_train[0][:5]) == "First"
+
+
+def test_the_character_vocabulary_comes_from_the_training_part_only(tmp_path):
+    # 'Z' appears only in the last tenth (the test part): it must not be in the vocabulary, and reads as id 0 there
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat\n" * 90 + "ZZZZ the cat\n" * 10, encoding="utf-8")
+    dataset = text.load_text(str(corpus), window=8)
+    vocabulary = dataset.meta["vocabulary"]
+    assert "Z" not in vocabulary.chars and set(vocabulary.chars) >= set("the cat sat on mat\n")
+    assert (dataset.x_test == 0).sum() > 0 and (dataset.x_train == 0).sum() == 0 and (dataset.x_val == 0).sum() == 0

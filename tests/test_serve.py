@@ -235,6 +235,10 @@ def test_tags_samples_and_a_sine_forecast_equal_the_model(tmp_path_factory):
     ("attention", {"text": "3" * 40}, 422, "text has 40 characters; this model was trained on sources of at most"),
     ("attention", {"text": "   "}, 422, "text is blank"),
     ("attention", {"text": 20150303}, 422, "text: Input should be a valid string"),
+    # strict types: a number sent as a string, a whole number as 2.0, is refused rather than converted
+    ("ann", {"pixels": [["0.5"] * 8] * 8}, 422, "pixels[0][0]: Input should be a valid number"),
+    ("gru", {"prompt": "The", "temperature": "0.5"}, 422, "temperature: Input should be a valid number"),
+    ("lstm", {"history": [100.0] * 20, "steps": 2.0}, 422, "steps: Input should be a valid integer"),
 ])
 def test_each_kind_refuses_what_its_model_cannot_take(name, body, status, words, tmp_path_factory):
     _, client = served(tmp_path_factory, name)
@@ -243,6 +247,18 @@ def test_each_kind_refuses_what_its_model_cannot_take(name, body, status, words,
     detail = response.json()["detail"]
     assert words in detail and "\n" not in detail
     assert client.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize("content, status, words", [
+    (b"{not json", 400, "the body is not valid JSON"),  # unreadable: 400
+    (b"", 400, "the body is empty"),
+    (b"[1, 2]", 422, "the body must be a JSON object"),  # read, but not what the model takes: 422
+    (b"{}", 422, "send pixels (8 rows of 8 values)"),
+])
+def test_an_unreadable_body_is_a_400_and_a_wrong_one_a_422(content, status, words, tmp_path_factory):
+    _, client = served(tmp_path_factory, "ann")
+    response = client.post("/predict", content=content, headers={"content-type": "application/json"})
+    assert (response.status_code, words in response.json()["detail"]) == (status, True), response.json()
 
 
 # ----------------------------------------------------------------------------------------------------------------

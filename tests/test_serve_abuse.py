@@ -103,6 +103,7 @@ def deeply_nested(depth: int) -> str:
 @pytest.mark.parametrize("file, change, words", [
     ("config.json", {"folder": ["ann"]}, "names folder ['ann'], none that serve knows"),
     ("config.json", {"epochs": "ten"}, "gives 'epochs' as \"ten\", not a whole number"),
+    ("config.json", {"epochs": True}, "gives 'epochs' as true, not a whole number"),
     ("config.json", {"learning_rate": None}, "gives 'learning_rate' as null, not a number"),
     ("config.json", {"hidden_units": 8}, "gives 'hidden_units' as 8, not a string"),
     ("config.json", deeply_nested(100_000), "config.json cannot be read (its JSON is nested too deeply)"),
