@@ -15,8 +15,8 @@ if __package__ in (None, ""):  # run as a file (python ann/train.py): make the r
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ann.dataset import DATASETS, load_dataset
-from common.config import (TrainConfig, exit_on_bad_input, format_config, option, parse_config, parse_int_list,
-                           quiet_tensorflow, require, setup_logging)
+from common.config import TrainConfig, exit_on_bad_input, format_config, option, parse_config, parse_int_list, require
+from common.console import quiet_tensorflow, setup_logging
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")
 
@@ -49,9 +49,11 @@ def main(argv: list[str] | None = None) -> dict:
     import keras
 
     from ann.model import build_model
-    from common.training import (classical_baselines, evaluate_classification, evaluate_regression, finish_run,
-                                 make_callbacks, make_optimizer, make_strategy, mixed_precision_scope,
-                                 progress_verbosity, quick_settings, start_run)
+    from common.distribute import make_strategy
+    from common.evaluation import classical_baselines, evaluate_classification, evaluate_regression
+    from common.runs import finish_run, start_run
+    from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
+                                 quick_settings)
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 

@@ -22,8 +22,8 @@ if __package__ in (None, ""):  # run as a file (python attention/compare.py): ma
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from attention.train import ATTENTIONS, AttentionConfig, train_model
-from common.config import (exit_on_bad_input, format_config, make_run_dir, option, parse_config, quiet_tensorflow,
-                           require, setup_logging)
+from common.config import exit_on_bad_input, format_config, make_run_dir, option, parse_config, require
+from common.console import quiet_tensorflow, setup_logging
 
 
 FEEDING = "+feeding"  # luong-general+feeding: the Luong model with input feeding
@@ -91,7 +91,7 @@ def grouped_rows(model: str, by_length: list[dict], groups: list[tuple[int, int]
 def write_outputs(rows: list[dict], totals: dict[str, dict], title: str, study_dir: Path) -> None:
     """comparison.csv, comparison.md and comparison.png from the rows of the study."""
     from common import plots
-    from common.training import write_csv
+    from common.runs import write_csv
 
     write_csv(study_dir / "comparison.csv", rows)
 
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     quiet_tensorflow(config.verbose)
     from attention.dataset import load_dataset
-    from common.training import make_strategy
+    from common.distribute import make_strategy
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 

@@ -25,7 +25,8 @@ from attention.dataset import END, END_ID, join
 from attention.model import beam_search, greedy_decode
 from common import plots  # also selects the file-only Agg backend before any figure is drawn
 from common.datasets import Dataset
-from common.training import Evaluation, Evaluator, write_json
+from common.evaluation import Evaluation, Evaluator
+from common.runs import write_json
 
 
 def score_outputs(outputs: list[list[str]], targets: list[list[str]]) -> dict[str, float]:

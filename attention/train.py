@@ -21,8 +21,8 @@ if __package__ in (None, ""):  # run as a file (python attention/train.py): make
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from attention.dataset import DATASETS, TOKEN_MODES
-from common.config import (TrainConfig, exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow,
-                           require, setup_logging)
+from common.config import TrainConfig, exit_on_bad_input, format_config, option, parse_config, require
+from common.console import quiet_tensorflow, setup_logging
 
 ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "luong-concat")  # attention/model.py (needs Keras)
 CELLS = ("gru", "lstm")
@@ -82,13 +82,14 @@ def train_model(config: AttentionConfig, dataset, group: str, strategy) -> dict:
     """Build, compile and fit the model the flags describe on dataset, decode the test split, save a run folder
     under output_dir/<group>/. Returns metrics.json's content plus run_dir, history and the summary line.
 
-    strategy is common.training.make_strategy(config.distribute), made once per process before TensorFlow runs."""
+    strategy is common.distribute.make_strategy(config.distribute), made once per process before TensorFlow runs."""
     import keras
 
     from attention.evaluation import seq2seq_evaluator
     from attention.model import TokenAccuracy, build_model
-    from common.training import (finish_run, make_callbacks, make_optimizer, mixed_precision_scope,
-                                 progress_verbosity, quick_settings, start_run)
+    from common.runs import finish_run, start_run
+    from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
+                                 quick_settings)
 
     keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same command, same numbers
     dataset, epochs = quick_settings(config, dataset)
@@ -134,7 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
     # TensorFlow loads only now, after the flags were checked, so that a mistyped flag is answered at once.
     quiet_tensorflow(config.verbose)
     from attention.dataset import load_dataset
-    from common.training import make_strategy
+    from common.distribute import make_strategy
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 

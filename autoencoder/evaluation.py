@@ -27,7 +27,7 @@ from sklearn.decomposition import PCA
 
 from autoencoder import visualize
 from common.datasets import Dataset
-from common.training import Evaluation
+from common.evaluation import Evaluation
 
 NUM_SHOWN = 10  # test images in plots/reconstructions.png
 

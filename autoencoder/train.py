@@ -19,8 +19,8 @@ if __package__ in (None, ""):  # run as a file (python autoencoder/train.py): ma
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autoencoder.dataset import DATASETS, TEST_NOISE_SEED, VAL_NOISE_SEED, check_code_size, load_dataset, noisy_copy
-from common.config import (TrainConfig, exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow,
-                           require, setup_logging)
+from common.config import TrainConfig, exit_on_bad_input, format_config, option, parse_config, require
+from common.console import quiet_tensorflow, setup_logging
 
 ARCHITECTURES = ("dense", "conv", "denoising", "vae")  # model.py's names; it loads only after the flags are checked
 TASKS = ("reconstruction", "anomaly")
@@ -75,8 +75,10 @@ def main(argv: list[str] | None = None) -> dict:
     from autoencoder.evaluation import evaluate_anomaly, evaluate_reconstruction
     from autoencoder.model import build_model, encode
     from autoencoder.visualize import plot_latent_space, plot_latent_sweep
-    from common.training import (finish_run, make_callbacks, make_optimizer, make_strategy, mixed_precision_scope,
-                                 progress_verbosity, quick_settings, start_run)
+    from common.distribute import make_strategy
+    from common.runs import finish_run, start_run
+    from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
+                                 quick_settings)
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 

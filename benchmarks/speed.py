@@ -48,7 +48,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python benchmarks/speed.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import REPO_ROOT, OneLineParser, fail, quiet_tensorflow
+from common.config import REPO_ROOT, OneLineParser, fail
+from common.console import quiet_tensorflow
 
 PROG = "benchmarks/speed.py"
 FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder", "gan")

@@ -6,7 +6,7 @@
 
 tagging (default, generated): each step's label compares its value with both neighbours, so a network reading
 only left to right has not yet seen half of what decides it. mnist5k and digits read images row by row; imdb, sine,
-airline, stock and adding are the shared sequence data sets (common/sequences.py, common/forecasting.py). Text
+airline, stock and adding are the shared sequence data sets (common/sequences.py, common/forecast_series.py). Text
 generation is not offered: a model that writes the next character has no future to read backwards.
 """
 

@@ -17,8 +17,8 @@ if __package__ in (None, ""):  # run as a file (python birnn/train.py): make the
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from birnn.dataset import DATASETS, load_dataset
-from common.config import (exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow, require,
-                           setup_logging)
+from common.config import exit_on_bad_input, format_config, option, parse_config, require
+from common.console import quiet_tensorflow, setup_logging
 from common.sequences import CELL_NAMES, SequenceConfig
 
 MERGE_MODES = ("concat", "sum", "ave", "mul")
@@ -59,10 +59,12 @@ def main(argv: list[str] | None = None) -> dict:
     import keras
 
     from birnn.model import build_model
+    from common.distribute import make_strategy
+    from common.runs import finish_run, start_run, write_json
     from common.sequences import evaluate_sequence_model
     from common.tasks import loss_for_task, metrics_for_task
-    from common.training import (finish_run, make_callbacks, make_optimizer, make_strategy, mixed_precision_scope,
-                                 progress_verbosity, quick_settings, start_run, write_json)
+    from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
+                                 quick_settings)
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 

@@ -18,8 +18,8 @@ if __package__ in (None, ""):  # run as a file (python cnn/train.py): make the r
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cnn.dataset import DATASETS, image_pipeline, load_dataset, read_images
-from common.config import (TrainConfig, exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow,
-                           require, setup_logging)
+from common.config import TrainConfig, exit_on_bad_input, format_config, option, parse_config, require
+from common.console import quiet_tensorflow, setup_logging
 
 ARCHITECTURES = ("basic", "deep", "alexnet", "resnet")
 
@@ -77,10 +77,12 @@ def main(argv: list[str] | None = None) -> dict:
 
     from cnn.model import build_model
     from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
+    from common.distribute import make_strategy
+    from common.evaluation import classical_baselines, evaluate_classification
+    from common.runs import finish_run, start_run
     from common.tasks import loss_for_task, metrics_for_task, predicted_classes, predicted_confidence
-    from common.training import (classical_baselines, evaluate_classification, finish_run, make_callbacks,
-                                 make_optimizer, make_strategy, mixed_precision_scope, progress_verbosity,
-                                 quick_settings, start_run)
+    from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
+                                 quick_settings)
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 

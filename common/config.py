@@ -7,14 +7,14 @@ Each field becomes a flag spelled the same way everywhere (`batch_size` -> `--ba
 the default. `__post_init__` validates, so a bad value raises `ValueError` whether the config comes from the command
 line or from Python; on the command line that error becomes one line on stderr and exit status 2.
 
-This module imports only the standard library: flags are checked before TensorFlow's slow import starts.
+format_config shows the resolved config, the first thing a run prints; the rest of what the terminal shows is
+common/console.py's, and the TF_CONFIG of --distribute multi-worker is read by common/distribute.py. This module
+imports only the standard library: flags are checked before TensorFlow's slow import starts.
 """
 
 import argparse
 import dataclasses
 import datetime
-import json
-import logging
 import os
 import re
 import sys
@@ -120,6 +120,10 @@ class TrainConfig:
                 f"(KERAS_BACKEND is {keras_backend()!r})",
             )
         if self.distribute == "multi-worker":
+            # Imported here because common/distribute.py builds on this module; it too imports only the standard
+            # library at the top, so TF_CONFIG is still checked before TensorFlow loads.
+            from common.distribute import read_tf_config
+
             read_tf_config()
 
     def to_dict(self) -> dict:
@@ -154,66 +158,10 @@ def keras_backend() -> str:
     return os.environ.get("KERAS_BACKEND", "tensorflow")
 
 
-def read_tf_config() -> dict:
-    """The TF_CONFIG environment variable of --distribute multi-worker, checked: every worker of a multi-worker run
-    gets the same "cluster" (the host:port of each worker) and its own "task" (its type and index), for example
-
-        TF_CONFIG='{"cluster": {"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]},
-                    "task": {"type": "worker", "index": 0}}'
-
-    Raises ValueError, in one sentence, when it is missing or malformed.
-    """
-    text = os.environ.get("TF_CONFIG", "")
-    require(
-        text.strip() != "",
-        "--distribute multi-worker needs the TF_CONFIG environment variable (the cluster "
-        "and this worker's task; see the README's Faster and bigger)",
-    )
-    try:
-        tf_config = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"TF_CONFIG is not valid JSON ({error})") from None
-    require(
-        isinstance(tf_config, dict)
-        and isinstance(tf_config.get("cluster"), dict)
-        and isinstance(tf_config.get("task"), dict),
-        'TF_CONFIG needs a "cluster" and a "task" object, e.g. {"cluster": {"worker": ["host1:12345", '
-        '"host2:12345"]}, "task": {"type": "worker", "index": 0}}',
-    )
-    cluster, task = tf_config["cluster"], tf_config["task"]
-    for job, addresses in cluster.items():
-        require(
-            job in ("chief", "worker")
-            and isinstance(addresses, list)
-            and addresses
-            and all(isinstance(a, str) and re.fullmatch(r"[^\s:]+:\d+", a) for a in addresses),
-            f'TF_CONFIG\'s cluster must map "chief" and "worker" to lists of host:port addresses (got {job!r}: '
-            f"{addresses!r})",
-        )
-    require("worker" in cluster or "chief" in cluster, 'TF_CONFIG\'s cluster names no "worker"')
-    kind, index = task.get("type"), task.get("index")
-    tasks = ", ".join(f"{job} 0-{len(addresses) - 1}" for job, addresses in cluster.items())
-    require(
-        kind in cluster and isinstance(index, int) and 0 <= index < len(cluster[kind]),
-        f"TF_CONFIG's task {task!r} is none of the cluster's ({tasks})",
-    )
-    return tf_config
-
-
-def is_chief(distribute: str) -> bool:
-    """True for the one process that writes the run folder: always, except on the other workers of a
-    --distribute multi-worker run (the chief is task "chief", or worker 0 when the cluster has no chief)."""
-    if distribute != "multi-worker":
-        return True
-    tf_config = read_tf_config()
-    kind, index = tf_config["task"]["type"], tf_config["task"]["index"]
-    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in tf_config["cluster"])
-
-
 def make_run_dir(output_dir: str | Path, arch: str, dataset_name: str) -> Path:
     """A new folder output_dir/arch/<dataset>-<timestamp>[-n]; an existing folder is never reused.
 
-    Here rather than in common/training.py so that the NumPy-only scratch scripts can make run folders too.
+    Here rather than in common/runs.py so that the NumPy-only scratch scripts can make run folders too.
     """
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = Path(output_dir) / arch / f"{dataset_name}-{stamp}"
@@ -350,54 +298,6 @@ def exit_on_bad_input(prog: str | None = None):
         yield
     except (ValueError, OSError) as error:
         fail(str(error), prog)
-
-
-def quiet_tensorflow(verbose: bool) -> None:
-    """Import TensorFlow without its C++ start-up notices, unless --verbose or the user's TF_CPP_MIN_LOG_LEVEL.
-
-    TF_CPP_MIN_LOG_LEVEL alone no longer hides them: recent TensorFlow writes some through absl before the level
-    applies (oneDNN and CUDA probes). So standard error's file descriptor points at /dev/null during the import
-    and the device probe only; Python errors raised there still show, once it is restored.
-    """
-    if verbose or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
-        return
-    # 3 hides C++ errors too: a masked GRU/LSTM logs "oneDNN supports DT_BOOL only on platforms with AVX-512" as an
-    # error although it only falls back to another kernel. Python exceptions are not affected; --verbose shows all.
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    sys.stderr.flush()
-    saved_stderr, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        import tensorflow as tf
-
-        tf.config.list_physical_devices()  # the CUDA probe, which logs when no GPU driver is found
-        tf.get_logger().setLevel(logging.ERROR)  # e.g. retracing notices when one process trains several models
-    finally:
-        os.dup2(saved_stderr, 2)
-        os.close(saved_stderr)
-        os.close(devnull)
-
-
-class StdoutHandler(logging.StreamHandler):
-    """Writes to whatever sys.stdout is when a line is logged, even if it was replaced (tests, notebooks)."""
-
-    @property
-    def stream(self):
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, _value) -> None:  # StreamHandler.__init__ assigns it; the property above always wins
-        pass
-
-
-def setup_logging(verbose: bool) -> None:
-    """Log lines go to standard output, in order with Keras' progress lines; errors alone go to standard error."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", handlers=[StdoutHandler()], force=True
-    )
-    # JAX logs its search for a TPU at the INFO level ("Unable to initialize backend 'tpu'"): a notice, like
-    # TensorFlow's start-up ones, that --verbose shows.
-    logging.getLogger("jax").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def format_config(config) -> str:

@@ -1,5 +1,5 @@
 """Pictures a run saves: learning curves, confusion matrix, predicted against true values (forecasts:
-common/forecasting.py).
+common/forecast_evaluation.py).
 
 matplotlib draws with the Agg backend (files only, no window), so runs work on servers and in CI; figures are
 saved as PNG and closed, never shown.

@@ -7,8 +7,8 @@
     dataset = load_sequence_dataset(config)            # the data set --dataset names, shaped by the other flags
     evaluation = evaluate_sequence_model(model, dataset, run_dir, config)     # after model.fit
 
-A --window or --transform left out takes the data set's own value (common/forecasting.py, common/text.py), shown
-in the resolved config the run prints. The series (sine, airline, stock) live in common/forecasting.py, the text in
+A --window or --transform left out takes the data set's own value (common/forecast_series.py, common/text.py), shown
+in the resolved config the run prints. The series (sine, airline, stock) live in common/forecast_series.py, the text in
 common/text.py; the independent sequences (adding, imdb, digit images read row by row) here, split at random like any
 other examples.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import forecasting, text
+from common import forecast_evaluation, forecast_series, text
 from common.config import TrainConfig, option, require
 from common.datasets import (
     DIGIT_NAMES,
@@ -31,7 +31,8 @@ from common.datasets import (
     load_mnist5k,
     split_three_ways,
 )
-from common.forecasting import DEFAULT_TRANSFORM, DEFAULT_WINDOW, SERIES, TRANSFORMS
+from common.forecast_series import DEFAULT_TRANSFORM, DEFAULT_WINDOW, SERIES
+from common.forecasting import TRANSFORMS
 
 TASKS = ("many-to-one", "many-to-many")
 CELL_NAMES = ("rnn", "lstm", "gru")  # SimpleRNN, LSTM, GRU (the CELLS of deep_rnn/ and birnn/ model.py)
@@ -136,10 +137,10 @@ class SequenceConfig(TrainConfig):
 def evaluate_sequence_model(model, dataset: Dataset, run_dir: Path, config: SequenceConfig):
     """Score the test split the way its data asks: a forecast in original units beside the naive forecasts, text in
     bits per character beside a unigram model (and samples.txt), anything else as classification or regression."""
-    from common.training import evaluate_classification, evaluate_regression
+    from common.evaluation import evaluate_classification, evaluate_regression
 
     if dataset.meta.get("forecast"):
-        return forecasting.evaluate_forecast(model, dataset, run_dir)
+        return forecast_evaluation.evaluate_forecast(model, dataset, run_dir)
     if dataset.task == "generation":
         length = min(config.sample_length, QUICK_SAMPLE_LENGTH) if config.quick else config.sample_length
         return text.evaluate_text(model, dataset, run_dir, config.prompt, config.temperatures, length, config.seed)
@@ -230,7 +231,7 @@ def load_sequence_dataset(config: SequenceConfig) -> Dataset:
     """The shared data set config.dataset names, shaped by the flags that apply to it; ValueError if unknown."""
     name = config.dataset
     if name == "sine":
-        return forecasting.load_sine(
+        return forecast_series.load_sine(
             window=config.window,
             many_to_many=config.many_to_many,
             transform=config.transform,
@@ -240,14 +241,14 @@ def load_sequence_dataset(config: SequenceConfig) -> Dataset:
             validation_shift=config.validation_shift,
         )
     if name == "airline":
-        return forecasting.load_airline(
+        return forecast_series.load_airline(
             window=config.window,
             many_to_many=config.many_to_many,
             transform=config.transform,
             validation_shift=config.validation_shift,
         )
     if name == "stock":
-        return forecasting.load_stock(
+        return forecast_series.load_stock(
             window=config.window,
             many_to_many=config.many_to_many,
             transform=config.transform,

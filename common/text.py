@@ -219,7 +219,7 @@ def evaluate_text(
     seed: int = 0,
 ):
     """Bits per character and next-character accuracy on the test text beside the unigram model; samples.txt."""
-    from common.training import Evaluation
+    from common.evaluation import Evaluation
 
     vocabulary = dataset.meta["vocabulary"]
 

@@ -20,7 +20,8 @@ if __package__ in (None, ""):  # run as a file (python deep_rnn/compare.py): mak
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common.config import (TrainConfig, exit_on_bad_input, format_config, make_run_dir, option, parse_config,
-                           parse_int_list, quiet_tensorflow, require, setup_logging)
+                           parse_int_list, require)
+from common.console import quiet_tensorflow, setup_logging
 from common.sequences import CELL_NAMES
 
 QUICK_LENGTHS = "5,10"
@@ -64,7 +65,7 @@ class CompareConfig(TrainConfig):
 def write_outputs(rows: list[dict], study_dir: Path) -> None:
     """comparison.csv, comparison.md and comparison.png from the rows of the study."""
     from common import plots
-    from common.training import write_csv
+    from common.runs import write_csv
 
     write_csv(study_dir / "comparison.csv", rows)
 
@@ -104,9 +105,12 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(config.verbose)
     import keras
 
+    from common.distribute import make_strategy
+    from common.evaluation import evaluate_regression
+    from common.runs import finish_run, start_run
     from common.sequences import load_adding
-    from common.training import (evaluate_regression, finish_run, make_callbacks, make_optimizer, make_strategy,
-                                 mixed_precision_scope, progress_verbosity, quick_settings, start_run)
+    from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
+                                 quick_settings)
     from deep_rnn.model import build_model
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs

@@ -38,7 +38,8 @@ import scipy.linalg
 from keras import layers
 
 from common.datasets import Dataset
-from common.training import Evaluation, shown_path
+from common.evaluation import Evaluation
+from common.runs import shown_path
 from gan import visualize
 from gan.model import generate, sample_noise
 

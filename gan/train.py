@@ -19,8 +19,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python gan/train.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import (TrainConfig, exit_on_bad_input, format_config, keras_backend, option, parse_config,
-                           quiet_tensorflow, require, setup_logging)
+from common.config import TrainConfig, exit_on_bad_input, format_config, keras_backend, option, parse_config, require
+from common.console import quiet_tensorflow, setup_logging
 from gan.dataset import DATASETS, load_dataset
 
 log = logging.getLogger(__name__)
@@ -82,8 +82,10 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(config.verbose)
     import keras
 
-    from common.training import (EpochTimer, make_strategy, mixed_precision_scope, progress_verbosity,
-                                 quick_settings, start_run, tensorboard_callback)
+    from common.distribute import make_strategy
+    from common.runs import start_run
+    from common.training import (EpochTimer, mixed_precision_scope, progress_verbosity, quick_settings,
+                                 tensorboard_callback)
     from gan.evaluation import FidMonitor, evaluate_generator, load_or_train_scorer
     from gan.model import build_model
     from gan.visualize import SampleGrid
@@ -137,9 +139,9 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def finish_gan_run(run_dir: Path, gan, history, evaluation, dataset, train_seconds: float, scorer: dict) -> dict:
-    """common.training.finish_run for a model with two networks and two losses: saves model.keras (the generator:
+    """common.runs.finish_run for a model with two networks and two losses: saves model.keras (the generator:
     the part worth keeping), discriminator.keras and learning_curves.png, then metrics.json through write_metrics."""
-    from common.training import write_metrics
+    from common.runs import write_metrics
     from gan.visualize import plot_gan_curves
 
     gan.generator.save(run_dir / "model.keras")

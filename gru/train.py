@@ -16,7 +16,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python gru/train.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow, setup_logging
+from common.config import exit_on_bad_input, format_config, option, parse_config
+from common.console import quiet_tensorflow, setup_logging
 from common.sequences import SequenceConfig
 from gru.dataset import DATASETS, load_dataset
 
@@ -43,10 +44,12 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(config.verbose)
     import keras
 
+    from common.distribute import make_strategy
+    from common.runs import finish_run, start_run
     from common.sequences import evaluate_sequence_model
     from common.tasks import loss_for_task, metrics_for_task
-    from common.training import (finish_run, make_callbacks, make_optimizer, make_strategy, mixed_precision_scope,
-                                 progress_verbosity, quick_settings, start_run)
+    from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
+                                 quick_settings)
     from gru.model import build_model
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs

@@ -5,7 +5,7 @@
     data = load_dataset(LstmConfig())     # airline, x_train (n, 3, 1): 3 months of scaled log growth on a year ago
 
 sine, airline, stock, adding and text (python-docs) work offline; imdb and text shakespeare are downloaded. The
-series and their windows are made in common/forecasting.py, the text in common/text.py, adding and imdb in
+series and their windows are made in common/forecast_series.py, the text in common/text.py, adding and imdb in
 common/sequences.py. Gated cells keep information for many steps, which the adding problem and text need and a plain
 RNN lacks.
 """

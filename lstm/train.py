@@ -15,7 +15,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python lstm/train.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import exit_on_bad_input, format_config, option, parse_config, quiet_tensorflow, setup_logging
+from common.config import exit_on_bad_input, format_config, option, parse_config
+from common.console import quiet_tensorflow, setup_logging
 from common.sequences import SequenceConfig
 from lstm.dataset import DATASETS, load_dataset
 
@@ -25,7 +26,7 @@ class LstmConfig(SequenceConfig):
     # Shared fields keep their meaning here and change only their default.
     # Defaults chosen on airline by validation RMSE, never test: `python -m benchmarks.tune lstm` ranks ten settings
     # over three tuning seeds and three validation blocks (benchmarks/tune_lstm.md; it chose airline's window of three
-    # months, written beside its loader in common/forecasting.py).
+    # months, written beside its loader in common/forecast_series.py).
     # Other data sets want other sizes: the README lists them.
     dataset: str = option("airline", "dataset", choices=tuple(DATASETS))
     epochs: int = option(300, "maximum number of passes over the training data (early stopping may end sooner)")
@@ -43,10 +44,12 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(config.verbose)
     import keras
 
+    from common.distribute import make_strategy
+    from common.runs import finish_run, start_run
     from common.sequences import evaluate_sequence_model
     from common.tasks import loss_for_task, metrics_for_task
-    from common.training import (finish_run, make_callbacks, make_optimizer, make_strategy, mixed_precision_scope,
-                                 progress_verbosity, quick_settings, start_run)
+    from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
+                                 quick_settings)
     from lstm.model import build_model
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs

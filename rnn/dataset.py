@@ -5,7 +5,7 @@
     data = load_dataset(RnnConfig(window=20))   # sine: x_train (n, 20, 1) scaled values, y_train (n,) the next one
 
 sine, airline, stock, adding and text (python-docs) work offline; imdb and text shakespeare are downloaded. The
-series and their windows are made in common/forecasting.py, the text in common/text.py, adding and imdb in
+series and their windows are made in common/forecast_series.py, the text in common/text.py, adding and imdb in
 common/sequences.py. A plain RNN is at its best on short memories like the sine's; the adding problem shows where it
 fails.
 """

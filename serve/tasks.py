@@ -124,8 +124,8 @@ def ranked(probabilities: np.ndarray, class_names: list[str], top_k: int) -> dic
 
 
 def in_original_units(dataset, values: np.ndarray) -> list[float]:
-    """A regression output in the target's own units (common.training.original_units undoes its scaling)."""
-    from common.training import original_units
+    """A regression output in the target's own units (common.evaluation.original_units undoes its scaling)."""
+    from common.evaluation import original_units
 
     return [float(value) for value in original_units(dataset)(values)]
 

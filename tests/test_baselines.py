@@ -14,8 +14,9 @@ import math
 import numpy as np
 import pytest
 
-from common import forecasting, metrics, text, training
+from common import forecast_evaluation, forecasting, metrics, text
 from common.datasets import Dataset
+from common.evaluation import classical_baselines, evaluate_classification, evaluate_regression
 from common.sequences import evaluate_sequence_model
 
 
@@ -77,7 +78,7 @@ def test_mean_baseline_predicts_the_training_mean():
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# common/training.py: the evaluators (ann, cnn; birnn, deep_rnn and rnn through evaluate_sequence_model)
+# common/evaluation.py: the evaluators (ann, cnn; birnn, deep_rnn and rnn through evaluate_sequence_model)
 
 
 def three_class_dataset(per_step: bool = False) -> Dataset:
@@ -94,7 +95,7 @@ def three_class_dataset(per_step: bool = False) -> Dataset:
 def test_majority_class_of_an_evaluation_is_the_training_majority(per_step, tmp_path):
     dataset = three_class_dataset(per_step)
     model = ConstantModel((3, 3) if per_step else (3,), 1 / 3)
-    evaluation = training.evaluate_classification(model, dataset, tmp_path)
+    evaluation = evaluate_classification(model, dataset, tmp_path)
     # Guessing 0 (training's majority) gets 2 of 6; guessing 1 (test's) would get 3 of 6, 2 (validation's) 1 of 6.
     assert evaluation.baselines["majority_class"] == pytest.approx(classification_by_hand(dataset.y_test, 0, 3))
     assert evaluation.baselines["majority_class"]["accuracy"] == pytest.approx(2 / 6)
@@ -121,7 +122,7 @@ def value_dataset(scaled: bool) -> Dataset:
 @pytest.mark.parametrize("scaled", [False, True], ids=["values as they are (rnn adding)", "standardized (ann)"])
 def test_mean_baseline_of_an_evaluation_is_the_training_mean_in_original_units(scaled, tmp_path):
     dataset = value_dataset(scaled)
-    evaluation = training.evaluate_regression(ConstantModel((1,)), dataset, tmp_path)
+    evaluation = evaluate_regression(ConstantModel((1,)), dataset, tmp_path)
     # The training mean, 1, against the test targets 1 and 2 (the test mean, 1.5, would be 0.5 off each).
     assert evaluation.baselines["mean"] == pytest.approx({"mae": 0.5, "mse": 0.5, "rmse": math.sqrt(0.5)})
     routed = evaluate_sequence_model(ConstantModel((1,)), dataset, tmp_path, config=None)  # rnn, deep_rnn adding
@@ -129,7 +130,7 @@ def test_mean_baseline_of_an_evaluation_is_the_training_mean_in_original_units(s
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# common/training.py: logistic regression, the SVM and ridge, fitted on training and chosen on validation
+# common/evaluation.py: logistic regression, the SVM and ridge, fitted on training and chosen on validation
 
 
 def classical_dataset(task: str) -> Dataset:
@@ -186,7 +187,7 @@ def test_classical_baselines_are_fitted_on_training_and_chosen_on_validation():
              "regression": {"ridge": (lambda alpha: Ridge(alpha=alpha), (0.1, 1.0, 10.0))}}
     for task, models in cases.items():
         dataset = classical_dataset(task)
-        baselines = training.classical_baselines(dataset)
+        baselines = classical_baselines(dataset)
         assert set(baselines) == set(models)
         for name, (make_model, settings) in models.items():
             expected = classical_by_hand(dataset, make_model, settings, chosen_on="val")
@@ -205,7 +206,7 @@ def test_classical_baselines_never_fit_the_test_split():
     dataset = classical_dataset("classification")
     flipped = Dataset("toy", "classification", dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val,
                       dataset.x_test, 1 - dataset.y_test, class_names=dataset.class_names)
-    baselines = training.classical_baselines(flipped, quick=True)  # the middle setting only: no choice to make
+    baselines = classical_baselines(flipped, quick=True)  # the middle setting only: no choice to make
     middle = {"logistic_regression": LogisticRegression(C=1.0, max_iter=2000),
               "svm": SVC(C=10.0, kernel="rbf", gamma="scale")}
     for name, model in middle.items():
@@ -216,7 +217,7 @@ def test_classical_baselines_never_fit_the_test_split():
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# common/forecasting.py: persistence, seasonal naive, SARIMA, noise floor and mean (lstm, gru, rnn, deep_rnn, birnn)
+# common/forecast_evaluation.py: persistence, seasonal naive, SARIMA, noise floor and mean (the recurrent folders)
 
 
 @pytest.fixture(scope="module")
@@ -256,14 +257,14 @@ def test_forecast_baselines_by_hand(seasonal_series, sarima_fits, tmp_path, monk
     split, indices = dataset.meta["split"], dataset.meta["target_indices"]
     assert split.test_start == 80 and indices["test"][0] == 80 and indices["train"][-1] < split.val_start
     fit_ends = []
-    real_sarima = forecasting.sarima_forecast
+    real_sarima = forecast_evaluation.sarima_forecast
 
     def recording_sarima(series_, targets, fit_end, season):
         fit_ends.append(fit_end)
         return real_sarima(series_, targets, fit_end, season)
 
-    monkeypatch.setattr(forecasting, "sarima_forecast", recording_sarima)
-    baselines = forecasting.evaluate_forecast(ConstantModel((1,)), dataset, tmp_path).baselines
+    monkeypatch.setattr(forecast_evaluation, "sarima_forecast", recording_sarima)
+    baselines = forecast_evaluation.evaluate_forecast(ConstantModel((1,)), dataset, tmp_path).baselines
     truth = series[80:]
     # The mean of the training targets (months 3 .. val_start - 1), never of validation or test months.
     train_mean = series[indices["train"]].mean()
@@ -284,7 +285,7 @@ def test_sarima_parameters_are_fitted_on_the_months_before_fit_end_only(seasonal
     """The fit reads months 0 .. fit_end - 1; the forecasts then read every true month before their target. (The
     parameters' independence of later months, with a real fit, is test_common_forecasting's airline test.)"""
     series, _ = seasonal_series
-    forecast = forecasting.sarima_forecast(series, np.arange(80, 120), fit_end=80, season=12)
+    forecast = forecast_evaluation.sarima_forecast(series, np.arange(80, 120), fit_end=80, season=12)
     assert sarima_fits == [80]
     assert forecast.shape == (40,) and np.all(np.abs(forecast / series[80:] - 1) < 0.25)
 

@@ -111,7 +111,7 @@ def test_logging_follows_the_current_stdout():
     import io
     import logging
 
-    from common.config import setup_logging
+    from common.console import setup_logging
 
     setup_logging(verbose=False)
     for _ in range(2):  # a new stdout each time, as each test (or notebook cell) gets

@@ -1,4 +1,4 @@
-"""--distribute {none,mirrored,multi-worker} (common/training.py's make_strategy, common/config.py's TF_CONFIG check).
+"""--distribute {none,mirrored,multi-worker} (common/distribute.py's make_strategy and TF_CONFIG check).
 
 The real thing needs a fresh process: TensorFlow splits the CPU into two logical devices, and joins a multi-worker
 cluster, only before its runtime starts, and this test process started it long ago. So the two-replica runs are
@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 import ann.train
-from common.config import is_chief, read_tf_config
+from common.distribute import is_chief, read_tf_config
 
 ANN_ARGS = ["--dropout", "0", "--epochs", "1", "--quick"]  # no dropout: replicas would draw other masks
 

@@ -16,11 +16,14 @@ def test_every_folder_with_a_train_script_can_be_exported():
 
 def test_the_common_files_are_found_by_following_the_imports():
     ann = [path.name for path in export.common_files(sorted((REPO_ROOT / "ann").glob("*.py")))]
-    # ann/train.py imports common.config; common.training (imported inside main) brings metrics, plots, tasks, ...
-    assert {"__init__.py", "config.py", "training.py", "metrics.py", "plots.py", "tasks.py", "datasets.py"} <= set(ann)
-    assert not {"sequences.py", "forecasting.py", "text.py", "export.py"} & set(ann)
+    # ann/train.py imports common.config and common.console; common.runs, common.evaluation, ... (imported inside
+    # main) bring metrics, plots, tasks, ...
+    assert {"__init__.py", "config.py", "console.py", "distribute.py", "evaluation.py", "runs.py", "training.py",
+            "metrics.py", "plots.py", "tasks.py", "datasets.py"} <= set(ann)
+    assert not {"sequences.py", "forecasting.py", "forecast_series.py", "forecast_evaluation.py", "text.py",
+                "export.py"} & set(ann)
     lstm = [path.name for path in export.common_files(sorted((REPO_ROOT / "lstm").glob("*.py")))]
-    assert {"sequences.py", "forecasting.py", "text.py"} <= set(lstm)
+    assert {"sequences.py", "forecasting.py", "forecast_series.py", "forecast_evaluation.py", "text.py"} <= set(lstm)
 
 
 def test_the_root_readme_quotes_the_lines_of_common_each_folder_takes_along():
@@ -72,8 +75,10 @@ def test_an_existing_destination_is_refused_and_left_alone(tmp_path, run_main):
 # and a README. A file more (this checkout's caches, another folder's test) or less (a test left behind) fails.
 LSTM_EXPORT = [
     "README.md",
-    *(f"common/{name}" for name in ("__init__.py", "config.py", "datasets.py", "diagrams.py", "forecasting.py",
-                                    "metrics.py", "plots.py", "sequences.py", "tasks.py", "text.py", "training.py")),
+    *(f"common/{name}" for name in ("__init__.py", "config.py", "console.py", "datasets.py", "diagrams.py",
+                                    "distribute.py", "evaluation.py", "forecast_evaluation.py", "forecast_series.py",
+                                    "forecasting.py", "metrics.py", "plots.py", "runs.py", "sequences.py", "tasks.py",
+                                    "text.py", "training.py")),
     "data/README.md", "data/airline_passengers.csv",
     *(f"lstm/{name}" for name in ("README.md", "__init__.py", "airline_forecast.png", "dataset.py", "diagrams.py",
                                   "diagrams/lstm_cell_1_forget.svg", "diagrams/lstm_cell_2_input.svg",
@@ -87,7 +92,7 @@ LSTM_EXPORT = [
 def test_the_export_copies_exactly_the_folder_its_common_files_data_and_all_its_tests(tmp_path, run_main):
     dest = tmp_path / "lab"
     summary, out, err = run_main(export.main, ["lstm", str(dest)])
-    assert err == [] and out[0].startswith(f"lstm/ -> {dest}: common/ 11 files")
+    assert err == [] and out[0].startswith(f"lstm/ -> {dest}: common/ 17 files")
     assert sorted(str(path.relative_to(dest)) for path in dest.rglob("*") if path.is_file()) == LSTM_EXPORT
     # every test of the folder in this repository went along: tests/test_lstm.py and tests/test_lstm_*.py
     own_tests = sorted(path.name for path in (REPO_ROOT / "tests").glob("test_lstm*.py"))

@@ -1,4 +1,4 @@
-"""common/forecasting.py: forecasts turned back into original units and scored beside honest baselines.
+"""common/forecast_evaluation.py: forecasts turned back into original units and scored beside honest baselines.
 
 A stand-in model that returns the true scaled targets (an oracle) must score zero error once its outputs are taken
 back through the scaler and the transform: any slip in that way back (the wrong lag, the wrong scaler) shows as a
@@ -8,8 +8,9 @@ large error. The baselines are pinned to values recomputed here from the raw ser
 import numpy as np
 import pytest
 
-from common import forecasting as data
-from common.forecasting import evaluate_forecast, forecast_in_original_units, untransform
+from common.forecast_evaluation import evaluate_forecast, forecast_in_original_units, sarima_forecast
+from common.forecast_series import load_airline, load_sine, load_stock
+from common.forecasting import untransform
 
 
 class Oracle:
@@ -24,10 +25,10 @@ class Oracle:
 
 
 FORECASTS = {  # name: (loader, transform whose inverse is under test)
-    "airline": lambda many_to_many: data.load_airline(many_to_many=many_to_many),   # seasonal-log-difference, lag 12
-    "stock": lambda many_to_many: data.load_stock(many_to_many=many_to_many),       # log-difference, lag 1
-    "sine-difference": lambda many_to_many: data.load_sine(many_to_many=many_to_many, transform="difference"),
-    "sine": lambda many_to_many: data.load_sine(many_to_many=many_to_many),         # none
+    "airline": lambda many_to_many: load_airline(many_to_many=many_to_many),   # seasonal-log-difference, lag 12
+    "stock": lambda many_to_many: load_stock(many_to_many=many_to_many),       # log-difference, lag 1
+    "sine-difference": lambda many_to_many: load_sine(many_to_many=many_to_many, transform="difference"),
+    "sine": lambda many_to_many: load_sine(many_to_many=many_to_many),         # none
 }
 
 
@@ -43,7 +44,7 @@ def test_a_perfect_forecast_comes_back_as_the_series_itself(name, many_to_many):
 
 def test_untransform_needs_the_value_a_season_back():
     """The airline model predicts log(y_t / y_{t-12}); only the value 12 months back turns it into passengers."""
-    dataset = data.load_airline()
+    dataset = load_airline()
     series, indices = dataset.meta["series"], dataset.meta["target_indices"]["test"]
     assert dataset.meta["lag"] == 12
     change = np.log(series[indices] / series[indices - 12])
@@ -54,7 +55,7 @@ def test_untransform_needs_the_value_a_season_back():
 
 
 def test_airline_scores_and_baselines_in_passengers(tmp_path):
-    dataset = data.load_airline()
+    dataset = load_airline()
     evaluation = evaluate_forecast(Oracle(dataset), dataset, tmp_path)
     assert evaluation.test["rmse"] == pytest.approx(0.0, abs=1e-3)
     assert evaluation.validation["rmse"] == pytest.approx(0.0, abs=1e-3)  # scored in passengers, like test
@@ -78,19 +79,19 @@ def test_airline_scores_and_baselines_in_passengers(tmp_path):
 
 
 def test_the_sarima_forecasts_are_one_step_ahead_and_fitted_before_the_test_part():
-    series = data.load_airline().meta["series"]
+    series = load_airline().meta["series"]
     targets = np.arange(96, 144)
-    forecast = data.sarima_forecast(series, targets, fit_end=96, season=12)
+    forecast = sarima_forecast(series, targets, fit_end=96, season=12)
     later = series.copy()
     later[120:] *= 1.5  # the future changes from month 120 on
-    changed = data.sarima_forecast(later, targets, fit_end=96, season=12)
+    changed = sarima_forecast(later, targets, fit_end=96, season=12)
     np.testing.assert_allclose(changed[:120 - 96 + 1], forecast[:120 - 96 + 1], rtol=1e-9)  # up to 120: reads 119
     assert np.all(np.abs(changed[120 - 96 + 1:] - forecast[120 - 96 + 1:]) > 1)  # after: reads the changed months
     assert np.all(np.abs(forecast / series[targets] - 1) < 0.15)  # every month within 15%
 
 
 def test_sine_baselines_use_the_training_mean_and_the_clean_signal(tmp_path):
-    dataset = data.load_sine()
+    dataset = load_sine()
     evaluation = evaluate_forecast(Oracle(dataset), dataset, tmp_path)
     series, indices = dataset.meta["series"], dataset.meta["target_indices"]
     truth = series[indices["test"]]
@@ -120,7 +121,7 @@ def test_the_forecast_plot_names_its_time_axis_in_the_data_units(name, time_unit
         return save_figure(figure, path)
 
     monkeypatch.setattr(plots, "save_figure", remember_axes)
-    dataset = {"airline": data.load_airline, "stock": data.load_stock, "sine": data.load_sine}[name]()
+    dataset = {"airline": load_airline, "stock": load_stock, "sine": load_sine}[name]()
     evaluate_forecast(Oracle(dataset), dataset, tmp_path)
     assert drawn["xlabel"] == time_unit and drawn["ylabel"] == unit
     assert first_tick in drawn["ticks"]

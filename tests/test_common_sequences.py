@@ -1,5 +1,5 @@
-"""Tests of common/forecasting.py, common/text.py and common/sequences.py: windows, time splits, leakage, baselines,
-characters, data files.
+"""Tests of common/forecasting.py, common/forecast_series.py, common/text.py and common/sequences.py: windows, time
+splits, leakage, baselines, characters, data files.
 
     python -m pytest tests/test_common_sequences.py -q
 """
@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from common import forecasting, sequences, text
+from common import forecast_evaluation, forecast_series, forecasting, sequences, text
 from common.datasets import DatasetUnavailableError
 
 
@@ -81,10 +81,10 @@ def test_transform_and_untransform_are_inverse():
 def test_baselines_by_hand():
     series = np.arange(30.0) * 2
     targets = np.array([12, 20, 29])
-    assert forecasting.persistence_forecast(series, targets).tolist() == [22, 38, 56]
-    assert forecasting.seasonal_naive_forecast(series, targets, season=12).tolist() == [0, 16, 34]
+    assert forecast_evaluation.persistence_forecast(series, targets).tolist() == [22, 38, 56]
+    assert forecast_evaluation.seasonal_naive_forecast(series, targets, season=12).tolist() == [0, 16, 34]
     with pytest.raises(ValueError):
-        forecasting.seasonal_naive_forecast(series, np.array([5]), season=12)
+        forecast_evaluation.seasonal_naive_forecast(series, np.array([5]), season=12)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -107,7 +107,7 @@ def test_forecasting_split_never_trains_on_later_values():
 
 
 def test_airline_with_a_validation_shift_scales_and_trains_on_the_earlier_months_only():
-    plain, shifted = forecasting.load_airline(), forecasting.load_airline(validation_shift=12)
+    plain, shifted = forecast_series.load_airline(), forecast_series.load_airline(validation_shift=12)
     before, after = plain.meta["target_indices"], shifted.meta["target_indices"]
     np.testing.assert_array_equal(after["val"], before["val"] - 12)
     np.testing.assert_array_equal(after["test"], before["test"])
@@ -117,14 +117,14 @@ def test_airline_with_a_validation_shift_scales_and_trains_on_the_earlier_months
 
 
 def test_airline_file_holds_the_box_jenkins_series():
-    months, passengers = forecasting.read_airline_passengers()
+    months, passengers = forecast_series.read_airline_passengers()
     assert len(passengers) == 144 and months[0] == "1949-01" and months[-1] == "1960-12"
     assert (passengers[0], passengers[-1], passengers.min(), passengers.max()) == (112, 432, 104, 622)
     assert passengers.sum() == 40363
 
 
 def test_airline_dataset_splits_67_33_in_time_and_scores_against_the_right_months():
-    dataset = forecasting.load_airline(window=12, transform="log-difference")
+    dataset = forecast_series.load_airline(window=12, transform="log-difference")
     test_indices = dataset.meta["target_indices"]["test"]
     assert test_indices[0] == 96 and test_indices[-1] == 143 and len(dataset.x_test) == 48  # 1957-01 .. 1960-12
     assert dataset.meta["dates"][96] == "1957-01"
@@ -134,7 +134,7 @@ def test_airline_dataset_splits_67_33_in_time_and_scores_against_the_right_month
     assert scaler.inverse_transform(dataset.x_test[0, -1, 0]) == pytest.approx(math.log(series[95] / series[94]),
                                                                                abs=1e-6)
     # The default models the log growth on the same month a year before (three months of it per window).
-    seasonal = forecasting.load_airline()
+    seasonal = forecast_series.load_airline()
     assert seasonal.meta["lag"] == 12 and seasonal.x_train.shape[1:] == (3, 1)
     assert seasonal.meta["target_indices"]["train"][0] == 15  # 12 months for the first growth, 3 for the window
     assert seasonal.meta["target_scaler"].inverse_transform(seasonal.y_test[0]) == pytest.approx(
@@ -142,14 +142,14 @@ def test_airline_dataset_splits_67_33_in_time_and_scores_against_the_right_month
 
 
 def test_sine_noise_floor_is_the_noise():
-    dataset = forecasting.load_sine(window=10, num_points=4000, noise=0.2)
+    dataset = forecast_series.load_sine(window=10, num_points=4000, noise=0.2)
     clean, noisy = dataset.meta["clean"], dataset.meta["series"]
     assert np.std(noisy - clean) == pytest.approx(0.2, rel=0.05)
     assert len(dataset.x_test) == 1000  # the last quarter
 
 
 def test_stock_prices_from_matplotlib():
-    dataset = forecasting.load_stock(window=30)
+    dataset = forecast_series.load_stock(window=30)
     assert len(dataset.meta["series"]) == 1047
     assert dataset.meta["dates"][0] == "2004-08-19" and dataset.meta["dates"][-1] == "2008-10-14"
     assert dataset.meta["series"][0] == pytest.approx(100.34)

@@ -1,4 +1,5 @@
-"""common/training.py and common/tasks.py: the run folder, evaluators, determinism and the summary line."""
+"""common/training.py, common/runs.py, common/evaluation.py and common/tasks.py: a toy run through the helpers a train
+script calls (the run folder, evaluators, determinism, the summary line, Ctrl-C) and the classical baselines."""
 
 import dataclasses
 import json
@@ -13,8 +14,8 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import StandardScaler
 
-from common import tasks, training
-from common.config import REPO_ROOT, TrainConfig
+from common import evaluation, metrics, runs, tasks, training
+from common.config import REPO_ROOT, TrainConfig, make_run_dir
 from common.datasets import Dataset
 
 RUN_FILES = {"config.json", "history.csv", "metrics.json", "model.keras", "summary.txt"}
@@ -45,12 +46,12 @@ def train_toy(config, dataset, build):
     model.compile(optimizer=training.make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
                   loss=tasks.loss_for_task(dataset.task, dataset.num_classes),
                   metrics=tasks.metrics_for_task(dataset.task, dataset.num_classes))
-    run_dir = training.start_run(config, "toy", dataset.name, model)
+    run_dir = runs.start_run(config, "toy", dataset.name, model)
     history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
                         epochs=epochs, batch_size=config.batch_size,
                         callbacks=training.make_callbacks(config, run_dir), verbose=0)
-    evaluate = training.evaluate_regression if dataset.task == "regression" else training.evaluate_classification
-    return training.finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, 1.5)
+    evaluate = evaluation.evaluate_regression if dataset.task == "regression" else evaluation.evaluate_classification
+    return runs.finish_run(run_dir, model, history, evaluate(model, dataset, run_dir), dataset, 1.5)
 
 
 @dataclasses.dataclass
@@ -182,9 +183,9 @@ def test_quick_runs_two_epochs_on_a_slice(tmp_path):
 
 
 def test_run_folders_are_never_reused(tmp_path):
-    first = training.make_run_dir(tmp_path, "ann", "digits")
+    first = make_run_dir(tmp_path, "ann", "digits")
     (first / "marker").write_text("keep me")
-    second = training.make_run_dir(tmp_path, "ann", "digits")
+    second = make_run_dir(tmp_path, "ann", "digits")
     assert second != first and (first / "marker").read_text() == "keep me"
 
 
@@ -194,7 +195,7 @@ def test_unwritable_output_dir_is_one_line_exit_2(tmp_path, monkeypatch, capsys)
     def refuse(self, *args, **kwargs):
         raise PermissionError(f"[Errno 13] Permission denied: '{self}'")
 
-    monkeypatch.setattr(training.Path, "mkdir", refuse)
+    monkeypatch.setattr(runs.Path, "mkdir", refuse)
     with pytest.raises(SystemExit) as exit_info:
         train_toy(SmallConfig(output_dir=str(tmp_path)), dataset, build_for(dataset))
     assert exit_info.value.code == 2
@@ -204,9 +205,9 @@ def test_unwritable_output_dir_is_one_line_exit_2(tmp_path, monkeypatch, capsys)
 
 def test_summary_line_format(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    line = training.summary_line({"accuracy": 0.98111, "f1_macro": 0.9809}, 6570, 9.23, tmp_path / "runs" / "x")
+    line = runs.summary_line({"accuracy": 0.98111, "f1_macro": 0.9809}, 6570, 9.23, tmp_path / "runs" / "x")
     assert line == "test_accuracy=0.9811 test_f1_macro=0.9809 params=6570 train_seconds=9.2 run_dir=runs/x"
-    elsewhere = training.summary_line({"rmse": 2.0}, 1, 1.0, "/somewhere/else")  # outside the current folder
+    elsewhere = runs.summary_line({"rmse": 2.0}, 1, 1.0, "/somewhere/else")  # outside the current folder
     assert elsewhere.endswith("run_dir=/somewhere/else")
 
 
@@ -278,7 +279,7 @@ class PlantedError(Exception):
 def handler_before():
     """A SIGINT handler of this test's own, in place while a toy run starts; it counts the signals it receives (so a
     signal that reaches it does not end the test session). Yields (handler, received signals); pytest's comes back."""
-    training.Interruption.stop()  # a run that some other test left behind would put back its own handler first
+    runs.Interruption.stop()  # a run that some other test left behind would put back its own handler first
     received = []
 
     def handler(signum, frame):
@@ -311,7 +312,7 @@ def train_toy_calling(monkeypatch, tmp_path, on_first_batch):
 def test_a_run_that_ends_normally_puts_back_the_sigint_handler(handler_before, monkeypatch, tmp_path):
     handler, received = handler_before
     result, during = train_toy_calling(monkeypatch, tmp_path, lambda: None)
-    assert isinstance(getattr(during, "__self__", None), training.Interruption)  # the run's own while it trained
+    assert isinstance(getattr(during, "__self__", None), runs.Interruption)  # the run's own while it trained
     assert result["epochs_run"] == 2 and "interrupted_at_epoch" not in result
     assert signal.getsignal(signal.SIGINT) is handler and received == []
 
@@ -334,7 +335,7 @@ def test_a_run_ended_by_an_error_in_fit_puts_back_the_sigint_handler(handler_bef
 
     with pytest.raises(PlantedError):
         train_toy_calling(monkeypatch, tmp_path, fail)
-    assert signal.getsignal(signal.SIGINT) is handler and training.Interruption.current is None
+    assert signal.getsignal(signal.SIGINT) is handler and runs.Interruption.current is None
     signal.raise_signal(signal.SIGINT)
     assert received == [signal.SIGINT]
 
@@ -346,7 +347,7 @@ def test_a_run_ended_by_an_error_after_fit_puts_back_the_sigint_handler(handler_
     def fail(*args):
         raise PlantedError("a bug in the scoring")
 
-    monkeypatch.setattr(training, "evaluate_classification", fail)
+    monkeypatch.setattr(evaluation, "evaluate_classification", fail)
     with pytest.raises(PlantedError):
         train_toy_calling(monkeypatch, tmp_path, lambda: None)
     assert signal.getsignal(signal.SIGINT) is handler
@@ -357,10 +358,10 @@ def test_a_run_ended_by_an_error_after_fit_puts_back_the_sigint_handler(handler_
 def test_a_run_that_never_reaches_fit_leaves_the_sigint_handler_and_the_model_alone(handler_before, tmp_path):
     handler, received = handler_before
     model = build_for(blobs_dataset())()
-    training.start_run(SmallConfig(output_dir=str(tmp_path)), "toy", "blobs", model)
+    runs.start_run(SmallConfig(output_dir=str(tmp_path)), "toy", "blobs", model)
     assert signal.getsignal(signal.SIGINT) is handler  # the run's handler is in place only while fit runs
     assert "fit" in vars(model)  # wrapped, for the run's fit ...
-    assert training.Interruption.stop() is False and "fit" not in vars(model)  # ... and given back unused
+    assert runs.Interruption.stop() is False and "fit" not in vars(model)  # ... and given back unused
     signal.raise_signal(signal.SIGINT)
     assert received == [signal.SIGINT]
 
@@ -375,7 +376,7 @@ def test_classical_baselines_choose_their_setting_on_validation_and_score_test()
     from ann.dataset import load_digits
 
     dataset = load_digits()
-    baselines = training.classical_baselines(dataset)
+    baselines = evaluation.classical_baselines(dataset)
     assert set(baselines) == {"logistic_regression", "svm"}
     assert baselines["svm"]["accuracy"] > 0.97 and baselines["logistic_regression"]["accuracy"] > 0.94
     # The same choice made by hand: the C with the best validation accuracy, then scored once on test.
@@ -383,7 +384,7 @@ def test_classical_baselines_choose_their_setting_on_validation_and_score_test()
     best = max(fitted, key=lambda c: fitted[c].score(dataset.x_val, dataset.y_val))
     assert baselines["svm"]["accuracy"] == pytest.approx(fitted[best].score(dataset.x_test, dataset.y_test))
     # A --quick run fits the middle setting only (C=10 for the SVM).
-    quick = training.classical_baselines(dataset, quick=True)
+    quick = evaluation.classical_baselines(dataset, quick=True)
     assert quick["svm"]["accuracy"] == pytest.approx(fitted[10.0].score(dataset.x_test, dataset.y_test))
 
 
@@ -391,9 +392,9 @@ def test_ridge_baseline_is_scored_in_the_original_units_and_large_sets_are_skipp
     from ann.dataset import load_diabetes
 
     dataset = load_diabetes()
-    ridge = training.classical_baselines(dataset)["ridge"]
-    mean = training.metrics.mean_baseline(training.original_units(dataset)(dataset.y_train),
-                                          training.original_units(dataset)(dataset.y_test))
+    ridge = evaluation.classical_baselines(dataset)["ridge"]
+    mean = metrics.mean_baseline(evaluation.original_units(dataset)(dataset.y_train),
+                                 evaluation.original_units(dataset)(dataset.y_test))
     assert 45 < ridge["rmse"] < 0.8 * mean["rmse"]  # disease-progression units, not standardized ones
-    big = dataclasses.replace(dataset, x_train=np.zeros((training.CLASSICAL_LIMIT + 1, 10)))
-    assert training.classical_baselines(big) == {}
+    big = dataclasses.replace(dataset, x_train=np.zeros((evaluation.CLASSICAL_LIMIT + 1, 10)))
+    assert evaluation.classical_baselines(big) == {}

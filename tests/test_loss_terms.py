@@ -41,7 +41,7 @@ def compiled_model_of(main, argv: list[str], extra_patches: dict | None = None):
         raise Captured(model)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("common.training.start_run", stop)  # train.py imports it inside main, so it finds this one
+        patch.setattr("common.runs.start_run", stop)  # train.py imports it inside main, so it finds this one
         for target, value in (extra_patches or {}).items():
             patch.setattr(target, value)
         with pytest.raises(Captured) as caught:

@@ -128,7 +128,7 @@ def test_image_answers_equal_the_model(name, tmp_path_factory):
 
 
 def test_forecasts_equal_the_runs_own_test_forecasts(tmp_path_factory):
-    from common.forecasting import forecast_in_original_units
+    from common.forecast_evaluation import forecast_in_original_units
 
     task, client = served(tmp_path_factory, "lstm")
     meta = task.dataset.meta

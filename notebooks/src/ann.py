@@ -27,7 +27,8 @@ OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR
 
 # %%
 from ann.train import AnnConfig
-from common.config import format_config, parse_int_list, quiet_tensorflow, setup_logging
+from common.config import format_config, parse_int_list
+from common.console import quiet_tensorflow, setup_logging
 
 # Every flag of python -m ann.train is a field here: --hidden-units 64,32 --dropout 0 is
 # AnnConfig(hidden_units="64,32", dropout=0.0, ...). A value that cannot work raises ValueError at once.
@@ -43,8 +44,9 @@ import keras
 
 from ann.dataset import load_dataset
 from ann.model import build_model
-from common.training import (classical_baselines, evaluate_classification, evaluate_regression, finish_run,
-                             make_callbacks, make_optimizer, quick_settings, start_run)
+from common.evaluation import classical_baselines, evaluate_classification, evaluate_regression
+from common.runs import finish_run, start_run
+from common.training import make_callbacks, make_optimizer, quick_settings
 from notebooks.pictures import show_pictures
 
 # common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.

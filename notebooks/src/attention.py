@@ -29,7 +29,8 @@ OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR
 
 # %%
 from attention.train import AttentionConfig
-from common.config import format_config, quiet_tensorflow, setup_logging
+from common.config import format_config
+from common.console import quiet_tensorflow, setup_logging
 
 # Every flag of python -m attention.train is a field here: --attention luong-general is
 # AttentionConfig(attention="luong-general", ...). A value that cannot work raises ValueError at once.
@@ -46,7 +47,8 @@ import keras
 from attention.dataset import load_dataset
 from attention.evaluation import seq2seq_evaluator
 from attention.model import TokenAccuracy, build_model
-from common.training import finish_run, make_callbacks, make_optimizer, quick_settings, start_run
+from common.runs import finish_run, start_run
+from common.training import make_callbacks, make_optimizer, quick_settings
 from notebooks.pictures import show_pictures
 
 # common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.

@@ -29,7 +29,8 @@ OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR
 
 # %%
 from autoencoder.train import AutoencoderConfig
-from common.config import format_config, quiet_tensorflow, setup_logging
+from common.config import format_config
+from common.console import quiet_tensorflow, setup_logging
 
 # Every flag of python -m autoencoder.train is a field here: --arch vae is AutoencoderConfig(arch="vae", ...).
 # A value that cannot work raises ValueError at once.
@@ -48,7 +49,8 @@ from autoencoder.dataset import TEST_NOISE_SEED, VAL_NOISE_SEED, check_code_size
 from autoencoder.evaluation import evaluate_anomaly, evaluate_reconstruction
 from autoencoder.model import build_model, encode
 from autoencoder.visualize import plot_latent_space, plot_latent_sweep
-from common.training import finish_run, make_callbacks, make_optimizer, quick_settings, start_run
+from common.runs import finish_run, start_run
+from common.training import make_callbacks, make_optimizer, quick_settings
 from notebooks.pictures import show_pictures
 
 # common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.

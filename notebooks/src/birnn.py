@@ -29,7 +29,8 @@ OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR
 
 # %%
 from birnn.train import BirnnConfig
-from common.config import format_config, quiet_tensorflow, setup_logging
+from common.config import format_config
+from common.console import quiet_tensorflow, setup_logging
 
 # Every flag of python -m birnn.train is a field here: --merge-mode sum --cell lstm is
 # BirnnConfig(merge_mode="sum", cell="lstm", ...). A value that cannot work raises ValueError at once.
@@ -45,9 +46,10 @@ import keras
 
 from birnn.dataset import load_dataset
 from birnn.model import build_model
+from common.runs import finish_run, start_run
 from common.sequences import evaluate_sequence_model
 from common.tasks import loss_for_task, metrics_for_task
-from common.training import finish_run, make_callbacks, make_optimizer, quick_settings, start_run
+from common.training import make_callbacks, make_optimizer, quick_settings
 from notebooks.pictures import show_pictures
 
 # common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.

@@ -28,7 +28,8 @@ OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR
 
 # %%
 from cnn.train import CnnConfig
-from common.config import format_config, quiet_tensorflow, setup_logging
+from common.config import format_config
+from common.console import quiet_tensorflow, setup_logging
 
 # Every flag of python -m cnn.train is a field here: --arch basic --no-augment is
 # CnnConfig(arch="basic", augment=False, ...). A value that cannot work raises ValueError at once.
@@ -45,9 +46,10 @@ import keras
 from cnn.dataset import load_dataset
 from cnn.model import build_model
 from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
+from common.evaluation import classical_baselines, evaluate_classification
+from common.runs import finish_run, start_run
 from common.tasks import loss_for_task, metrics_for_task, predicted_classes, predicted_confidence
-from common.training import (classical_baselines, evaluate_classification, finish_run, make_callbacks,
-                             make_optimizer, quick_settings, start_run)
+from common.training import make_callbacks, make_optimizer, quick_settings
 from notebooks.pictures import show_pictures
 
 # common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.

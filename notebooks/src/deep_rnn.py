@@ -27,7 +27,8 @@ QUICK = False  # True: seconds on a small slice, two epochs (--quick)
 OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR/deep_rnn/, as the train script does
 
 # %%
-from common.config import format_config, quiet_tensorflow, setup_logging
+from common.config import format_config
+from common.console import quiet_tensorflow, setup_logging
 from deep_rnn.train import DeepRnnConfig
 
 # Every flag of python -m deep_rnn.train is a field here: --layers 3 --cell gru is
@@ -42,9 +43,10 @@ import time
 
 import keras
 
+from common.runs import finish_run, start_run
 from common.sequences import evaluate_sequence_model
 from common.tasks import loss_for_task, metrics_for_task
-from common.training import finish_run, make_callbacks, make_optimizer, quick_settings, start_run
+from common.training import make_callbacks, make_optimizer, quick_settings
 from deep_rnn.dataset import load_dataset
 from deep_rnn.model import build_model
 from notebooks.pictures import show_pictures

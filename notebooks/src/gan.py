@@ -30,7 +30,8 @@ QUICK = False  # True: seconds on a small slice, two epochs (--quick)
 OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR/gan/, as python -m gan.train does
 
 # %%
-from common.config import format_config, quiet_tensorflow, setup_logging
+from common.config import format_config
+from common.console import quiet_tensorflow, setup_logging
 from gan.train import GanConfig
 
 # Every flag of python -m gan.train is a field here: --conditional is GanConfig(conditional=True, ...). A value
@@ -45,7 +46,8 @@ import time
 
 import keras
 
-from common.training import EpochTimer, quick_settings, start_run
+from common.runs import start_run
+from common.training import EpochTimer, quick_settings
 from gan.dataset import load_dataset
 from gan.evaluation import FidMonitor, evaluate_generator, load_or_train_scorer
 from gan.model import build_model

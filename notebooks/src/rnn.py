@@ -27,7 +27,8 @@ QUICK = False  # True: seconds on a small slice, two epochs (--quick)
 OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR/rnn/, as python -m rnn.train does
 
 # %%
-from common.config import format_config, quiet_tensorflow, setup_logging
+from common.config import format_config
+from common.console import quiet_tensorflow, setup_logging
 from rnn.train import RnnConfig
 
 # Every flag of python -m rnn.train is a field here: --task many-to-many --truncate 5 is
@@ -42,9 +43,10 @@ import time
 
 import keras
 
+from common.runs import finish_run, start_run
 from common.sequences import evaluate_sequence_model
 from common.tasks import loss_for_task, metrics_for_task
-from common.training import finish_run, make_callbacks, make_optimizer, quick_settings, start_run
+from common.training import make_callbacks, make_optimizer, quick_settings
 from notebooks.pictures import show_pictures
 from rnn.dataset import load_dataset
 from rnn.model import build_model
