@@ -1,5 +1,6 @@
 """common/training.py, common/runs.py, common/evaluation.py and common/tasks.py: a toy run through the helpers a train
-script calls (the run folder, evaluators, determinism, the summary line, Ctrl-C) and the classical baselines."""
+script calls (the run folder, evaluators, determinism, the summary line, Ctrl-C); the evaluators by hand are in
+test_common_evaluation.py."""
 
 import dataclasses
 import json
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 from sklearn.preprocessing import StandardScaler
 
-from common import evaluation, metrics, runs, tasks, training
+from common import evaluation, runs, tasks, training
 from common.config import REPO_ROOT, TrainConfig, make_run_dir
 from common.datasets import Dataset
 
@@ -365,36 +366,3 @@ def test_a_run_that_never_reaches_fit_leaves_the_sigint_handler_and_the_model_al
     signal.raise_signal(signal.SIGINT)
     assert received == [signal.SIGINT]
 
-
-# ----------------------------------------------------------------------------------------------------------------
-# Classical baselines: what a practitioner would fit first, on the same split
-
-
-def test_classical_baselines_choose_their_setting_on_validation_and_score_test():
-    from sklearn.svm import SVC
-
-    from ann.dataset import load_digits
-
-    dataset = load_digits()
-    baselines = evaluation.classical_baselines(dataset)
-    assert set(baselines) == {"logistic_regression", "svm"}
-    assert baselines["svm"]["accuracy"] > 0.97 and baselines["logistic_regression"]["accuracy"] > 0.94
-    # The same choice made by hand: the C with the best validation accuracy, then scored once on test.
-    fitted = {c: SVC(C=c, gamma="scale").fit(dataset.x_train, dataset.y_train) for c in (1.0, 10.0, 100.0)}
-    best = max(fitted, key=lambda c: fitted[c].score(dataset.x_val, dataset.y_val))
-    assert baselines["svm"]["accuracy"] == pytest.approx(fitted[best].score(dataset.x_test, dataset.y_test))
-    # A --quick run fits the middle setting only (C=10 for the SVM).
-    quick = evaluation.classical_baselines(dataset, quick=True)
-    assert quick["svm"]["accuracy"] == pytest.approx(fitted[10.0].score(dataset.x_test, dataset.y_test))
-
-
-def test_ridge_baseline_is_scored_in_the_original_units_and_large_sets_are_skipped():
-    from ann.dataset import load_diabetes
-
-    dataset = load_diabetes()
-    ridge = evaluation.classical_baselines(dataset)["ridge"]
-    mean = metrics.mean_baseline(evaluation.original_units(dataset)(dataset.y_train),
-                                 evaluation.original_units(dataset)(dataset.y_test))
-    assert 45 < ridge["rmse"] < 0.8 * mean["rmse"]  # disease-progression units, not standardized ones
-    big = dataclasses.replace(dataset, x_train=np.zeros((evaluation.CLASSICAL_LIMIT + 1, 10)))
-    assert evaluation.classical_baselines(big) == {}
