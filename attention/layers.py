@@ -90,6 +90,14 @@ class BahdanauAttention(_Attention):
         scores = ops.matmul(features, self.score_vector)           # (batch, time)
         return attend(scores, values, values_mask(mask))
 
+    def flops_per_query(self, source_length: int) -> int:
+        """Floating-point operations of one call for one example (a multiply-add is 2): W1 s once, then for each of
+        the source_length states W2 h_j (recomputed at every decoder step), v . tanh(...) and a_j h_j. The cost
+        grows with the source: attention reads every encoder state at every step (benchmarks/speed.py counts it)."""
+        value_dim = self.value_kernel.shape[0]
+        per_state = value_dim * self.units + self.units + value_dim
+        return 2 * (self.query_kernel.shape[0] * self.units + source_length * per_state)
+
     def get_config(self):
         return {**super().get_config(), "units": self.units}
 
@@ -141,6 +149,18 @@ class LuongAttention(_Attention):
                 query = ops.matmul(query, self.kernel)                     # (batch, value_dim)
             scores = ops.sum(ops.expand_dims(query, 1) * values, axis=-1)  # (batch, time)
         return attend(scores, values, values_mask(mask))
+
+    def flops_per_query(self, source_length: int) -> int:
+        """Floating-point operations of one call for one example, as BahdanauAttention's: "general" h_t W_a once,
+        then per state h_t . h_s and a_s h_s; "dot" counts 0 (no weights to read the state size from); "concat" as
+        Bahdanau with the whole W_a at every state (an over-count by its query rows)."""
+        if self.score_mode == "concat":
+            rows = self.kernel.shape[0]  # query_dim + value_dim
+            return 2 * (rows * self.units + source_length * (rows * self.units + self.units + rows))
+        if self.score_mode == "dot":
+            return 0
+        query_dim, value_dim = self.kernel.shape
+        return 2 * (query_dim * value_dim + source_length * 2 * value_dim)
 
     def get_config(self):
         return {**super().get_config(), "score_mode": self.score_mode, "units": self.units}

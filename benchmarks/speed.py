@@ -139,23 +139,11 @@ def count_positions(shape: tuple, open_length: int | None) -> int:
 
 
 def attention_flops(layer, source_length: int | None) -> int | None:
-    """FLOPs of one query (one decoder step) of attention/'s layers over source_length encoder states h_j of size v;
-    None for any other layer. Bahdanau: W1 s (query_kernel), then for every j: W2 h_j (value_kernel, recomputed at
-    every step), the score v . tanh(...) (units) and the context's a_j h_j (v). Luong: h W_a (general only), then
-    for every j the score h . h_j and a_j h_j (v each; dot mode has no weights to read v from, so its scores count
-    0); concat mode as Bahdanau with its whole kernel W_a at every j (an over-count by W_a's query rows)."""
-    from attention.layers import BahdanauAttention, LuongAttention
-
-    if not isinstance(layer, (BahdanauAttention, LuongAttention)):
-        return None
-    if isinstance(layer, BahdanauAttention) or layer.score_mode == "concat":
-        query_kernel = layer.query_kernel if isinstance(layer, BahdanauAttention) else layer.kernel
-        value_kernel = layer.value_kernel if isinstance(layer, BahdanauAttention) else layer.kernel
-        per_source = math.prod(value_kernel.shape) + layer.units + value_kernel.shape[0]
-        return 2 * (math.prod(query_kernel.shape) + source_length * per_source)
-    query_part = math.prod(layer.kernel.shape) if layer.score_mode == "general" else 0
-    value_size = layer.kernel.shape[1] if layer.score_mode == "general" else 0  # dot: no weights to read it from
-    return 2 * (query_part + source_length * 2 * value_size)
+    """FLOPs of one query (one decoder step) of an attention layer over source_length encoder states, asked of the
+    layer itself: a layer that counts its own (attention/'s layers have flops_per_query(source_length)); None for any
+    other layer, whose kernels are counted as usual."""
+    count = getattr(layer, "flops_per_query", None)
+    return None if count is None else count(source_length)
 
 
 def training_flops(run_dir: Path, open_length: int | None = None) -> tuple[int, str]:

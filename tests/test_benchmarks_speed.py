@@ -10,6 +10,7 @@ import pytest
 from keras import layers
 
 from benchmarks import speed
+from common.config import REPO_ROOT
 
 ANN_QUICK_EXAMPLES = 512  # ann's --quick slice of digits: its first 512 training images
 
@@ -148,6 +149,13 @@ def test_attention_scores_by_hand():
     luong = LuongAttention("general")
     luong.build([query, values])
     assert speed.attention_flops(luong, 9) == 2 * (6 * 5 + 9 * 2 * 5)  # h W_a once; h . h_j and a_j h_j per state
+    concat = LuongAttention("concat", units=4)
+    concat.build([query, values])
+    # W_a [h_t; h_s] (11 x 4) counted whole once and at every state, with v . tanh (4) and a_s h_s (over-counted as 11)
+    assert speed.attention_flops(concat, 9) == 2 * (11 * 4 + 9 * (11 * 4 + 4 + 11))
+    dot = LuongAttention("dot")
+    dot.build([(None, 5), values])
+    assert speed.attention_flops(dot, 9) == 0  # no weights to read the state size from
     assert speed.attention_flops(layers.Dense(3), 9) is None
 
     # attention/'s default model: a GRU(64) encoder over S = 12 source steps, and 11 decoder steps of a GRU cell
@@ -258,3 +266,19 @@ def test_the_recommendation_is_the_measured_fastest():
 def test_the_epochs_are_described():
     assert speed.describe_epochs(quick=False) == "4 epochs (1 warm-up, 3 timed)"
     assert speed.describe_epochs(quick=True) == "2 epochs on its --quick slice (1 warm-up, 1 timed)"
+
+
+def test_benchmarks_import_no_folders_layers_or_model():
+    """benchmarks/ asks a folder through its train script, data set and saved models, never its internals: a FLOP
+    count reads a saved model, and a layer that counts its own cost says so itself (flops_per_query)."""
+    import ast
+
+    folders = {path.parent.name for path in REPO_ROOT.glob("*/train.py")}
+    imported = []
+    for path in sorted((REPO_ROOT / "benchmarks").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            imported += [(path.name, name) for name in names
+                         if name.split(".")[0] in folders and name.split(".")[-1] in ("layers", "model")]
+    assert len(folders) >= 10 and imported == []
