@@ -21,7 +21,7 @@ if __package__ in (None, ""):  # run as a file (python attention/train.py): make
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from attention.dataset import DATASETS, TOKEN_MODES
-from common.config import TrainConfig, exit_on_bad_input, format_config, option, parse_config, require
+from common.config import DATA, TrainConfig, exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
 
 ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "luong-concat")  # attention/model.py (needs Keras)
@@ -40,12 +40,12 @@ class AttentionConfig(TrainConfig):
     clip_norm: float = option(1.0, "scale each gradient step down to at most this norm: without it, long sources can "
                                    "throw training off in one step (0: no clipping)")
     pairs: str | None = option(None, "a UTF-8 file of source<TAB>target lines to train on instead (e.g. an Anki "
-                                     "sentence list)")
+                                     "sentence list)", group=DATA)
     tokens: str = option("char", "--pairs: split each side into characters or whitespace-separated words",
-                         choices=TOKEN_MODES)
-    num_samples: int = option(10000, "dates, reverse: number of generated pairs")
-    min_length: int = option(5, "reverse: shortest string")
-    max_length: int = option(15, "reverse: longest string")
+                         choices=TOKEN_MODES, group=DATA)
+    num_samples: int = option(10000, "dates, reverse: number of generated pairs", group="dates, reverse")
+    min_length: int = option(5, "reverse: shortest string", group="reverse")
+    max_length: int = option(15, "reverse: longest string", group="reverse")
     attention: str = option("bahdanau", "none (plain encoder-decoder), bahdanau (additive, before the decoder "
                                         "step) or luong-dot / luong-general / luong-concat (after the step)",
                             choices=ATTENTIONS)

@@ -18,7 +18,7 @@ if __package__ in (None, ""):  # run as a file (python cnn/train.py): make the r
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cnn.dataset import DATASETS, image_pipeline, load_dataset, read_images
-from common.config import TrainConfig, exit_on_bad_input, format_config, option, parse_config, require
+from common.config import DATA, TrainConfig, exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
 
 ARCHITECTURES = ("basic", "deep", "alexnet", "resnet")
@@ -48,10 +48,10 @@ class CnnConfig(TrainConfig):
                                   "after each dense layer; resnet: after the global pooling); -1 means the "
                                   "architecture's default (0.5 for alexnet, 0.3 for deep, none for the others)")
     augment: bool = option(True, "random rotations, shifts and zooms (and flips where they make sense) in training")
-    image_dir: str = option("", "folder of images with one sub-folder per class, instead of --dataset")
-    image_size: int = option(64, "height and width that --image-dir images are resized to")
+    image_dir: str = option("", "folder of images with one sub-folder per class, instead of --dataset", group=DATA)
+    image_size: int = option(64, "height and width that --image-dir images are resized to", group=DATA)
     stream: bool = option(False, "read --image-dir images from their files batch by batch (tf.data) instead of all "
-                                 "into memory first: for folders bigger than memory")
+                                 "into memory first: for folders bigger than memory", group=DATA)
 
     def validate(self) -> None:
         super().validate()

@@ -3,9 +3,10 @@
     from common.config import TrainConfig, parse_config
     config = parse_config(AnnConfig, ["--epochs", "5"])   # AnnConfig subclasses TrainConfig
 
-Each field becomes a flag spelled the same way everywhere (`batch_size` -> `--batch-size`), and its help text shows
-the default. `__post_init__` validates, so a bad value raises `ValueError` whether the config comes from the command
-line or from Python; on the command line that error becomes one line on stderr and exit status 2.
+Each field becomes a flag spelled the same way everywhere (`batch_size` -> `--batch-size`), its help text shows the
+default, and --help lists it under its group's heading (`option(..., group=TRAINING)`). `__post_init__` validates,
+so a bad value raises `ValueError` whether the config comes from the command line or from Python; on the command line
+that error becomes one line on stderr and exit status 2.
 
 format_config shows the resolved config, the first thing a run prints; the rest of what the terminal shows is
 common/console.py's, and the TF_CONFIG of --distribute multi-worker is read by common/distribute.py. This module
@@ -30,33 +31,49 @@ DISTRIBUTE = ("none", "mirrored", "multi-worker")
 METAVARS = {int: "N", float: "F"}  # how help spells a number: --epochs N, --learning-rate F
 
 
-def option(default, help: str, choices: typing.Sequence | None = None):
-    """A dataclass field that knows its help text and, optionally, the values it may take."""
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+# Headings of --help (build_parser): the script's own flags, data, the groups the data sets add, then these two last.
+DATA, TRAINING, SPEED = "data", "training", "speed and devices"
+
+
+def option(default, help: str, choices: typing.Sequence | None = None, group: str | None = None):
+    """A dataclass field that knows its help text and, optionally, the values it may take and its --help heading.
+
+    Without a group the field is listed under the script's own heading, unless it overrides a field that has one.
+    """
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "group": group})
 
 
 @dataclasses.dataclass
 class TrainConfig:
     """Settings every train script accepts. A folder subclasses it to add its own fields."""
 
-    dataset: str = option("", "dataset to train on")
-    epochs: int = option(100, "maximum number of passes over the training data (early stopping may end sooner)")
-    batch_size: int = option(32, "examples per gradient step")
-    learning_rate: float = option(1e-3, "optimizer step size")
-    optimizer: str = option("adam", "optimizer", choices=OPTIMIZERS)
-    seed: int = option(0, "random seed for weights, shuffling and dropout (data splits are fixed)")
-    patience: int = option(10, "epochs without validation improvement before stopping early")
+    dataset: str = option("", "dataset to train on", group=DATA)
+    epochs: int = option(
+        100, "maximum number of passes over the training data (early stopping may end sooner)", group=TRAINING
+    )
+    batch_size: int = option(32, "examples per gradient step", group=TRAINING)
+    learning_rate: float = option(1e-3, "optimizer step size", group=TRAINING)
+    optimizer: str = option("adam", "optimizer", choices=OPTIMIZERS, group=TRAINING)
+    seed: int = option(0, "random seed for weights, shuffling and dropout (data splits are fixed)", group=TRAINING)
+    patience: int = option(10, "epochs without validation improvement before stopping early", group=TRAINING)
     reduce_lr_patience: int = option(
-        0, "halve the learning rate after this many epochs without validation improvement (0: keep it fixed)"
+        0,
+        "halve the learning rate after this many epochs without validation improvement (0: keep it fixed)",
+        group=TRAINING,
     )
     clip_norm: float = option(
         0.0,
         "scale each gradient step down to at most this norm, against the sudden "
         "jumps recurrent networks can take (0: no clipping)",
+        group=TRAINING,
     )
-    output_dir: str = option(str(DEFAULT_OUTPUT_DIR), "folder under which each run writes a new run folder")
-    quick: bool = option(False, "seconds-long run on a small slice of the data, for tests and a first look")
-    verbose: bool = option(False, "show TensorFlow's start-up messages and debug logging")
+    output_dir: str = option(
+        str(DEFAULT_OUTPUT_DIR), "folder under which each run writes a new run folder", group=TRAINING
+    )
+    quick: bool = option(
+        False, "seconds-long run on a small slice of the data, for tests and a first look", group=TRAINING
+    )
+    verbose: bool = option(False, "show TensorFlow's start-up messages and debug logging", group=TRAINING)
     # Faster and bigger (issue #15): what each flag changes is written in the folder's own model.compile(...) call,
     # or beside its build_model(...). None of them is expected to speed up a run on a small CPU.
     jit_compile: bool = option(
@@ -64,12 +81,14 @@ class TrainConfig:
         "compile the training step with XLA (model.compile(jit_compile=True)): the "
         "first epoch pays for compiling it; on a CPU expect little gain (off: Keras "
         "decides, XLA on a GPU where the model allows it, never on a CPU alone)",
+        group=SPEED,
     )
     steps_per_execution: int = option(
         1,
         "training steps run per call into the compiled step (model.compile("
         "steps_per_execution=N)): less Python overhead per step; batch-level "
         "callbacks then see every Nth batch only",
+        group=SPEED,
     )
     mixed_precision: bool = option(
         False,
@@ -77,10 +96,12 @@ class TrainConfig:
         "loss in float32 (Keras' mixed_float16 policy, with loss scaling): "
         "faster on GPUs with float16 units, usually slower on a CPU, which "
         "emulates float16",
+        group=SPEED,
     )
     tensorboard: bool = option(
         False,
         "also write TensorBoard logs to RUN_DIR/tensorboard (view them with tensorboard --logdir RUN_DIR/tensorboard)",
+        group=SPEED,
     )
     distribute: str = option(
         "none",
@@ -89,6 +110,7 @@ class TrainConfig:
         "every machine in the TF_CONFIG environment variable; --batch-size stays the "
         "global batch, split between the copies",
         choices=DISTRIBUTE,
+        group=SPEED,
     )
 
     def __post_init__(self) -> None:
@@ -222,17 +244,28 @@ class OneLineParser(argparse.ArgumentParser):
 def build_parser(
     config_class: type, description: str | None = None, prog: str | None = None
 ) -> argparse.ArgumentParser:
-    """One flag per dataclass field; help shows each default."""
+    """One flag per dataclass field; help shows each default. The flags are listed under the headings of their groups:
+    the script's own (`lstm model`), `data`, the groups of flags only some data sets read, `training`, `speed and
+    devices`. A config whose fields name no group (a scratch script's few flags) keeps them in one list."""
     parser = OneLineParser(prog=prog, description=description, formatter_class=HelpFormatter)
     hints = typing.get_type_hints(config_class)
-    for field in dataclasses.fields(config_class):
+    fields = dataclasses.fields(config_class)
+    groups = {field.name: field_group(config_class, field.name) for field in fields}
+    order = [None, *(g for g in dict.fromkeys(groups.values()) if g not in (None, TRAINING, SPEED)), TRAINING, SPEED]
+    sections = {}
+    if any(groups.values()):
+        folder, script = script_name(config_class).removesuffix(".py").split("/")
+        own = f"{folder} {'model' if script == 'train' else script}"  # lstm model, deep_rnn compare
+        sections = {group: parser.add_argument_group(group or own) for group in order if group in groups.values()}
+    for field in fields:
+        section = sections.get(groups[field.name], parser)
         kind = value_type(hints[field.name])
         help_text = field.metadata.get("help", "").replace("%", "%%")  # argparse reads % as a format: "65%" -> "65%%"
         if kind is bool:  # a switch: --quick turns it on; one that defaults to on also gets --no-<name>
             action = argparse.BooleanOptionalAction if field.default else "store_true"
-            parser.add_argument(flag_name(field.name), action=action, default=field.default, help=help_text)
+            section.add_argument(flag_name(field.name), action=action, default=field.default, help=help_text)
         else:
-            parser.add_argument(
+            section.add_argument(
                 flag_name(field.name),
                 type=kind,
                 default=field.default,
@@ -241,6 +274,16 @@ def build_parser(
                 help=help_text,
             )
     return parser
+
+
+def field_group(config_class: type, name: str) -> str | None:
+    """The --help group of a field: the one its latest declaration names, so that a folder's field that changes only
+    a shared default (`epochs: int = option(300, ...)`) stays under the shared heading; None: the script's own."""
+    for klass in config_class.__mro__:
+        field = getattr(klass, "__dataclass_fields__", {}).get(name)
+        if field is not None and field.metadata.get("group"):
+            return field.metadata["group"]
+    return None
 
 
 def script_name(config_class: type) -> str:

@@ -37,6 +37,9 @@ from common.forecasting import TRANSFORMS
 TASKS = ("many-to-one", "many-to-many")
 CELL_NAMES = ("rnn", "lstm", "gru")  # SimpleRNN, LSTM, GRU (the CELLS of deep_rnn/ and birnn/ model.py)
 QUICK_SAMPLE_LENGTH = 40  # characters sampled per temperature in a --quick run
+# --help headings of the flags only some data sets read, listed after --dataset (common/config.py's build_parser)
+FORECASTING, WINDOWS = f"{', '.join(SERIES)} (forecasting)", f"{', '.join(SERIES)}, text (windows)"
+SINE, ADDING, IMDB, TEXT = "sine", "adding, tagging", "imdb", "text"
 
 
 def parse_float_list(text: str, flag: str) -> list[float]:
@@ -55,12 +58,14 @@ class SequenceConfig(TrainConfig):
         "many-to-one",
         "forecasting: predict the next value from the last state (many-to-one) or at every step (many-to-many)",
         choices=TASKS,
+        group=FORECASTING,
     )
     window: int | None = option(
         None,
         "time steps the network reads per example (default per dataset: "
         + ", ".join(f"{name} {window}" for name, window in {**DEFAULT_WINDOW, "text": text.DEFAULT_WINDOW}.items())
         + ")",
+        group=WINDOWS,
     )
     transform: str | None = option(
         None,
@@ -69,23 +74,27 @@ class SequenceConfig(TrainConfig):
         + ", ".join(f"{transform} for {name}" for name, transform in DEFAULT_TRANSFORM.items())
         + ")",
         choices=TRANSFORMS,
+        group=FORECASTING,
     )
     validation_shift: int = option(
         0,
         "forecasting: move the validation part this many steps earlier and train only "
         "on what comes before it (rolling-origin validation; test stays put)",
+        group=FORECASTING,
     )
-    num_points: int = option(1000, "sine: length of the generated series")
-    cycle_length: float = option(50.0, "sine: time steps per period")
-    noise: float = option(0.1, "sine: standard deviation of the added Gaussian noise")
-    sequence_length: int = option(50, "adding, tagging: time steps per sequence")
-    num_samples: int = option(10000, "adding, tagging: number of generated sequences")
-    vocab_size: int = option(10000, "imdb: keep the most frequent words; the rest become one unknown id")
-    max_length: int = option(200, "imdb: words kept per review (the last ones; shorter reviews are padded)")
-    corpus: str = option("python-docs", "text: python-docs (embedded), shakespeare (downloaded) or a UTF-8 file")
-    prompt: str = option("The ", "text: the start of each generated sample")
-    temperature: str = option("0.2,0.5,1.0", "text: sampling temperatures, comma-separated, each above 0")
-    sample_length: int = option(400, "text: characters generated per temperature")
+    num_points: int = option(1000, "sine: length of the generated series", group=SINE)
+    cycle_length: float = option(50.0, "sine: time steps per period", group=SINE)
+    noise: float = option(0.1, "sine: standard deviation of the added Gaussian noise", group=SINE)
+    sequence_length: int = option(50, "adding, tagging: time steps per sequence", group=ADDING)
+    num_samples: int = option(10000, "adding, tagging: number of generated sequences", group=ADDING)
+    vocab_size: int = option(10000, "imdb: keep the most frequent words; the rest become one unknown id", group=IMDB)
+    max_length: int = option(200, "imdb: words kept per review (the last ones; shorter reviews are padded)", group=IMDB)
+    corpus: str = option(
+        "python-docs", "text: python-docs (embedded), shakespeare (downloaded) or a UTF-8 file", group=TEXT
+    )
+    prompt: str = option("The ", "text: the start of each generated sample", group=TEXT)
+    temperature: str = option("0.2,0.5,1.0", "text: sampling temperatures, comma-separated, each above 0", group=TEXT)
+    sample_length: int = option(400, "text: characters generated per temperature", group=TEXT)
     units: int = option(32, "hidden units of each recurrent layer")
     layers: int = option(1, "recurrent layers stacked on each other")
     dropout: float = option(0.0, "dropout between recurrent layers and before the output (0 turns it off)")

@@ -1,11 +1,13 @@
 """common/config.py: flags from the dataclass, validation, and one-line errors with exit status 2."""
 
 import dataclasses
+import importlib
+import re
 
 import pytest
 
-from common.config import (DEFAULT_OUTPUT_DIR, TrainConfig, build_parser, exit_on_bad_input, format_config, option,
-                           parse_config, parse_int_list)
+from common.config import (DEFAULT_OUTPUT_DIR, CellConfig, TrainConfig, build_parser, exit_on_bad_input, flag_name,
+                           format_config, option, parse_config, parse_int_list)
 
 
 @dataclasses.dataclass
@@ -118,3 +120,84 @@ def test_logging_follows_the_current_stdout():
         with contextlib.redirect_stdout(io.StringIO()) as buffer:
             logging.getLogger("common.test").info("hello")
         assert buffer.getvalue() == "hello\n"
+
+
+# --help in groups: the script's own flags, the data, each data set's own flags, then training and speed.
+TRAINING_FLAGS = ["--epochs", "--batch-size", "--learning-rate", "--optimizer", "--seed", "--patience",
+                  "--reduce-lr-patience", "--clip-norm", "--output-dir", "--quick", "--verbose"]
+SPEED_FLAGS = ["--jit-compile", "--steps-per-execution", "--mixed-precision", "--tensorboard", "--distribute"]
+TRAIN_CONFIGS = {"ann": "AnnConfig", "cnn": "CnnConfig", "rnn": "RnnConfig", "lstm": "LstmConfig", "gru": "GruConfig",
+                 "deep_rnn": "DeepRnnConfig", "birnn": "BirnnConfig", "attention": "AttentionConfig",
+                 "autoencoder": "AutoencoderConfig", "gan": "GanConfig"}
+
+
+def help_sections(config_class, monkeypatch) -> dict[str, list[str]]:
+    """{heading: the flags listed under it}, in the order `--help` prints them (the first spelling of each flag)."""
+    monkeypatch.setenv("COLUMNS", "120")
+    sections = {}
+    for line in build_parser(config_class).format_help().splitlines():
+        if re.fullmatch(r"\S.*:", line) and not line.startswith("usage:"):
+            flags = sections.setdefault(line[:-1], [])
+        elif line.startswith("  -"):
+            flags.append(line.split()[0].rstrip(","))
+    return sections
+
+
+def train_config(folder: str):
+    return getattr(importlib.import_module(f"{folder}.train"), TRAIN_CONFIGS[folder])
+
+
+def test_lstm_help_lists_each_data_set_flags_under_its_name(monkeypatch):
+    sections = help_sections(train_config("lstm"), monkeypatch)
+    assert sections == {
+        "options": ["-h"],
+        "lstm model": ["--units", "--layers", "--dropout", "--embedding-dim"],
+        "data": ["--dataset"],
+        "sine, airline, stock (forecasting)": ["--task", "--transform", "--validation-shift"],
+        "sine, airline, stock, text (windows)": ["--window"],
+        "sine": ["--num-points", "--cycle-length", "--noise"],
+        "adding, tagging": ["--sequence-length", "--num-samples"],
+        "imdb": ["--vocab-size", "--max-length"],
+        "text": ["--corpus", "--prompt", "--temperature", "--sample-length"],
+        "training": TRAINING_FLAGS,
+        "speed and devices": SPEED_FLAGS,
+    }
+    birnn = help_sections(train_config("birnn"), monkeypatch)  # BirnnConfig re-declares both, with other defaults
+    assert birnn["adding, tagging"] == ["--sequence-length", "--num-samples"]
+    assert list(sections) == ["options", "lstm model", "data", "sine, airline, stock (forecasting)",
+                              "sine, airline, stock, text (windows)", "sine", "adding, tagging", "imdb", "text",
+                              "training", "speed and devices"]
+
+
+def test_a_folder_that_reads_its_own_data_flags_lists_them_as_data(monkeypatch):
+    assert list(help_sections(train_config("ann"), monkeypatch).items()) == [
+        ("options", ["-h"]), ("ann model", ["--hidden-units", "--activation", "--dropout"]), ("data", ["--dataset"]),
+        ("training", TRAINING_FLAGS), ("speed and devices", SPEED_FLAGS)]
+    cnn = help_sections(train_config("cnn"), monkeypatch)
+    assert list(cnn) == ["options", "cnn model", "data", "training", "speed and devices"]
+    assert cnn["data"] == ["--dataset", "--image-dir", "--image-size", "--stream"]
+    attention = help_sections(train_config("attention"), monkeypatch)
+    assert list(attention)[:5] == ["options", "attention model", "data", "dates, reverse", "reverse"]
+    assert attention["data"] == ["--dataset", "--pairs", "--tokens"]
+    assert (attention["dates, reverse"], attention["reverse"]) == (["--num-samples"], ["--min-length", "--max-length"])
+
+
+@pytest.mark.parametrize("folder", TRAIN_CONFIGS)
+def test_every_folder_help_is_grouped_and_keeps_every_flag(folder, monkeypatch):
+    config_class = train_config(folder)
+    sections = help_sections(config_class, monkeypatch)
+    headings = list(sections)
+    assert headings[:3] == ["options", f"{folder} model", "data"] and sections["data"][0] == "--dataset"
+    assert headings[-2:] == ["training", "speed and devices"]
+    # Every folder re-declares some shared fields to change their default (epochs, batch_size, ...): they keep the
+    # shared field's heading.
+    assert (sections["training"], sections["speed and devices"]) == (TRAINING_FLAGS, SPEED_FLAGS)
+    listed = [flag for flags in sections.values() for flag in flags]
+    parser = build_parser(config_class)
+    assert sorted(listed) == sorted(action.option_strings[0] for action in parser._actions)  # each flag just once
+    assert sorted(listed) == sorted(["-h", *(flag_name(field.name) for field in dataclasses.fields(config_class))])
+
+
+def test_a_config_without_groups_keeps_one_list(monkeypatch):
+    assert help_sections(CellConfig, monkeypatch) == {
+        "options": ["-h", "--units", "--input-dim", "--sequence-length", "--seed"]}

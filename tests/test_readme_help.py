@@ -59,8 +59,9 @@ def help_output(module: str, monkeypatch) -> str:
 
 
 def defaults(help_text: str) -> dict[str, str]:
-    """{"--epochs": "100", ...} from the options part of a --help output."""
+    """{"--epochs": "100", ...} from the options part of a --help output, under whichever group's heading."""
     options = help_text[help_text.index("options:"):]
+    options = "\n".join(line for line in options.splitlines() if line.startswith(" "))  # not the headings
     entries = re.split(r"\n  (?=-)", options)
     found = {}
     for entry in entries:
