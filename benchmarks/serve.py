@@ -36,7 +36,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python benchmarks/serve.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import REPO_ROOT, OneLineParser, fail
+from common.config import REPO_ROOT
+from common.flags import OneLineParser, fail
 from common.console import quiet_tensorflow
 
 PROG = "benchmarks/serve.py"

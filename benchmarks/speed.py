@@ -48,7 +48,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python benchmarks/speed.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import REPO_ROOT, OneLineParser, fail
+from common.config import REPO_ROOT
+from common.flags import OneLineParser, fail
 from common.console import quiet_tensorflow
 
 PROG = "benchmarks/speed.py"
@@ -272,7 +273,8 @@ def time_setting(folder: str, setting: str, quick: bool, output_dir: str) -> dic
 def time_steps(folder: str, argv: list[str]) -> int:
     """Axis 1 of the training inputs (a sequence's time steps): the folder's data set, loaded again with the run's
     flags. What an axis the model leaves open (None) was in training: rnn/ reads a sine window of any length."""
-    from common.config import TrainConfig, parse_config
+    from common.config import TrainConfig
+    from common.flags import parse_config
 
     train = importlib.import_module(f"{folder}.train")
     config_class = next(value for value in vars(train).values() if isinstance(value, type)

@@ -25,7 +25,8 @@ if __package__ in (None, ""):  # run as a file (python benchmarks/tune.py): make
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.run import lab_record, machine_description, run_quietly
-from common.config import REPO_ROOT, OneLineParser, fail
+from common.config import REPO_ROOT
+from common.flags import OneLineParser, fail
 from common.console import quiet_tensorflow
 
 TUNING_SEEDS = (100, 101, 102)

@@ -22,7 +22,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python birnn/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import CellConfig, format_config, option, parse_config, require
+from common.config import CellConfig, require
+from common.flags import format_config, option, parse_config
 
 MERGE_MODES = ("concat", "sum", "ave", "mul")
 

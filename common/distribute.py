@@ -19,7 +19,8 @@ import os
 import re
 from contextlib import nullcontext
 
-from common.config import fail, require
+from common.config import require
+from common.flags import fail
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python common/export.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import REPO_ROOT, OneLineParser, fail
+from common.config import REPO_ROOT
+from common.flags import OneLineParser, fail
 
 PROG = "common/export.py"
 SKIPPED = ("__pycache__", "*.pyc")

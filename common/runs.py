@@ -27,7 +27,8 @@ from pathlib import Path
 import keras
 
 from common import metrics, plots
-from common.config import TrainConfig, exit_on_bad_input, make_run_dir, script_name
+from common.config import TrainConfig, make_run_dir
+from common.flags import exit_on_bad_input, script_name
 from common.datasets import Dataset
 from common.distribute import is_chief
 from common.evaluation import Evaluation

@@ -12,6 +12,7 @@ sigmoid 1 / (1 + exp(-z)) (not hard_sigmoid, which early Keras 2 releases used).
 final states agree. There is no Keras or TensorFlow anywhere in this file.
 """
 
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -22,7 +23,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python lstm/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import CellConfig, format_config, parse_config, require
+from common.config import CellConfig, require
+from common.flags import format_config, parse_config
 
 GATES = ("i", "f", "c", "o")  # Keras' order of the four blocks in the kernel, the recurrent kernel and the bias
 SHOWN_STEPS = 8  # the demo prints the gates of this many first steps
@@ -148,7 +150,10 @@ def lstm_forward(x: np.ndarray, weights: Sequence[np.ndarray],
 # Command line: a random sequence through a freshly initialised cell.
 
 
-ScratchConfig = CellConfig  # --units, --input-dim, --sequence-length, --seed (common/config.py)
+@dataclasses.dataclass
+class ScratchConfig(CellConfig):
+    """The shared cell flags (--units, --input-dim, --sequence-length, --seed; common/config.py), as this script's
+    own: its --help and errors name lstm/scratch.py."""
 
 
 def main(argv: Sequence[str] | None = None) -> dict:

@@ -27,7 +27,8 @@ if __package__ in (None, ""):  # run as a file (python serve/export.py): make th
 
 import numpy as np
 
-from common.config import OneLineParser, exit_on_bad_input, make_run_dir
+from common.config import make_run_dir
+from common.flags import OneLineParser, exit_on_bad_input
 from common.console import quiet_tensorflow
 from serve.run_folder import check_run_folder
 

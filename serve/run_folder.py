@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from common.config import require, value_type
+from common.config import require
+from common.flags import value_type
 
 # The folder a run came from (config.json's "folder") -> its config class in <folder>/train.py.
 CONFIG_CLASSES = {

@@ -69,7 +69,7 @@ def commands_to_run() -> list[str]:
 @pytest.mark.parametrize("command", table_commands())
 def test_every_command_parses(command, tmp_path):
     """Every command's flags are accepted by its script's own config (no training, no TensorFlow)."""
-    from common.config import parse_config
+    from common.flags import parse_config
 
     module, *args = shlex.split(command)[2:]
     if IMAGE_DIR_PLACEHOLDER in args:

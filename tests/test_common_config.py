@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from common.config import (DEFAULT_OUTPUT_DIR, CellConfig, TrainConfig, build_parser, exit_on_bad_input, flag_name,
-                           format_config, option, parse_config, parse_int_list)
+from common.config import DEFAULT_OUTPUT_DIR, CellConfig, TrainConfig, parse_int_list
+from common.flags import build_parser, exit_on_bad_input, flag_name, format_config, option, parse_config
 
 
 @dataclasses.dataclass

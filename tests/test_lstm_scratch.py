@@ -216,3 +216,12 @@ def test_runs_as_module_as_file_and_from_inside_the_folder(command, folder, run_
 
 def test_scratch_imports_neither_keras_nor_tensorflow(assert_numpy_only):
     assert_numpy_only("lstm.scratch")
+
+
+def test_the_scripts_own_name_in_its_help_and_errors(capsys):
+    from lstm import scratch
+
+    with pytest.raises(SystemExit) as exit_info:
+        scratch.main(["--units", "0"])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.startswith("lstm/scratch.py: error: --units must be between 1 and 1024")

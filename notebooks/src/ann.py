@@ -27,7 +27,8 @@ OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR
 
 # %%
 from ann.train import AnnConfig
-from common.config import format_config, parse_int_list
+from common.config import parse_int_list
+from common.flags import format_config
 from common.console import quiet_tensorflow, setup_logging
 
 # Every flag of python -m ann.train is a field here: --hidden-units 64,32 --dropout 0 is

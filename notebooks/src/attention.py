@@ -29,7 +29,7 @@ OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR
 
 # %%
 from attention.train import AttentionConfig
-from common.config import format_config
+from common.flags import format_config
 from common.console import quiet_tensorflow, setup_logging
 
 # Every flag of python -m attention.train is a field here: --attention luong-general is

@@ -29,7 +29,7 @@ OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR
 
 # %%
 from autoencoder.train import AutoencoderConfig
-from common.config import format_config
+from common.flags import format_config
 from common.console import quiet_tensorflow, setup_logging
 
 # Every flag of python -m autoencoder.train is a field here: --arch vae is AutoencoderConfig(arch="vae", ...).

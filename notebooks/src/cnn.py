@@ -28,7 +28,7 @@ OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR
 
 # %%
 from cnn.train import CnnConfig
-from common.config import format_config
+from common.flags import format_config
 from common.console import quiet_tensorflow, setup_logging
 
 # Every flag of python -m cnn.train is a field here: --arch basic --no-augment is

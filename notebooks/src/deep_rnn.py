@@ -27,7 +27,7 @@ QUICK = False  # True: seconds on a small slice, two epochs (--quick)
 OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR/deep_rnn/, as the train script does
 
 # %%
-from common.config import format_config
+from common.flags import format_config
 from common.console import quiet_tensorflow, setup_logging
 from deep_rnn.train import DeepRnnConfig
 

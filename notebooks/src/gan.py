@@ -30,7 +30,7 @@ QUICK = False  # True: seconds on a small slice, two epochs (--quick)
 OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR/gan/, as python -m gan.train does
 
 # %%
-from common.config import format_config
+from common.flags import format_config
 from common.console import quiet_tensorflow, setup_logging
 from gan.train import GanConfig
 
