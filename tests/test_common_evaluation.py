@@ -68,6 +68,7 @@ def test_regression_scores_test_and_validation_by_hand(tmp_path):
     assert scores.validation == {"mae": 0.5, "mse": 0.5, "rmse": pytest.approx(0.5 ** 0.5)}
     assert scores.test == {"mae": 1.0, "mse": 2.0, "rmse": pytest.approx(2 ** 0.5)}
     assert scores.baselines == {"mean": {"mae": 4.0, "mse": 17.0, "rmse": pytest.approx(17 ** 0.5)}}
+    assert (tmp_path / "plots" / "predictions.png").stat().st_size > 0
 
 
 def test_classical_baselines_choose_their_setting_on_validation_and_score_test(caplog):

@@ -8,7 +8,8 @@ large error. The baselines are pinned to values recomputed here from the raw ser
 import numpy as np
 import pytest
 
-from common.forecast_evaluation import evaluate_forecast, forecast_in_original_units, sarima_forecast
+from common.forecast_evaluation import (evaluate_forecast, forecast_in_original_units, sarima_forecast,
+                                        seasonal_naive_forecast)
 from common.forecast_series import load_airline, load_sine, load_stock
 from common.forecasting import untransform
 
@@ -76,6 +77,12 @@ def test_airline_scores_and_baselines_in_passengers(tmp_path):
     # better than every network in this repository's benchmark.
     assert evaluation.baselines["sarima"]["rmse"] == pytest.approx(13.74, abs=0.05)
     assert (tmp_path / "plots" / "forecast.png").stat().st_size > 10_000
+    # metrics.json's record of what was forecast, and the outputs the folder's own pictures reuse
+    assert evaluation.details == {"forecast": {"transform": "seasonal-log-difference", "test_targets": 48,
+                                               "first_test_index": 96, "first_test_date": "1957-01"}}
+    np.testing.assert_allclose(evaluation.outputs, truth, rtol=1e-5)
+    with pytest.raises(ValueError, match="a seasonal naive forecast needs 12 earlier values before the first target"):
+        seasonal_naive_forecast(series, np.array([11, 30]), 12)
 
 
 def test_the_sarima_forecasts_are_one_step_ahead_and_fitted_before_the_test_part():
@@ -100,6 +107,9 @@ def test_sine_baselines_use_the_training_mean_and_the_clean_signal(tmp_path):
     expected_floor = np.sqrt(np.mean((truth - dataset.meta["clean"][indices["test"]]) ** 2))
     assert evaluation.baselines["noise_floor"]["rmse"] == pytest.approx(expected_floor, rel=1e-9)
     assert evaluation.test["rmse"] == pytest.approx(0.0, abs=1e-4)
+    first = int(indices["test"][0])  # no dates: no first_test_date
+    assert evaluation.details == {"forecast": {"transform": dataset.meta["transform"],
+                                               "test_targets": len(truth), "first_test_index": first}}
 
 
 @pytest.mark.parametrize("name, time_unit, first_tick, unit", [
