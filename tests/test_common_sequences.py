@@ -270,3 +270,47 @@ def test_the_character_vocabulary_comes_from_the_training_part_only(tmp_path):
     vocabulary = dataset.meta["vocabulary"]
     assert "Z" not in vocabulary.chars and set(vocabulary.chars) >= set("the cat sat on mat\n")
     assert (dataset.x_test == 0).sum() > 0 and (dataset.x_train == 0).sum() == 0 and (dataset.x_val == 0).sum() == 0
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Generation: the stateful copy reads one character per step as the model reads the whole text so far
+
+
+def tiny_character_model(kind: str, vocabulary_size: int = 5):
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    states = getattr(layers, kind)(6, return_sequences=True)(layers.Embedding(vocabulary_size, 4)(inputs))
+    return keras.Model(inputs, layers.Dense(vocabulary_size, activation="softmax")(states))
+
+
+@pytest.mark.parametrize("kind", ["SimpleRNN", "LSTM", "GRU"])
+def test_the_stateful_copy_reads_one_step_at_a_time_as_the_model_reads_the_whole_text(kind):
+    import keras
+
+    model = tiny_character_model(kind)
+    ids = np.array([[1, 2, 3, 4, 0, 2], [4, 4, 1, 0, 3, 3]], dtype="int32")
+    whole = model.predict(ids, verbose=0)  # (2, 6, 5): every step's next-character probabilities
+    copy = text.stateful_copy(model, batch_size=2)
+    assert [layer.stateful for layer in copy.layers if isinstance(layer, getattr(keras.layers, kind))] == [True]
+    prompt = keras.ops.convert_to_numpy(copy(ids[:, :3], training=False))  # the prompt, then one id per call
+    steps = [keras.ops.convert_to_numpy(copy(ids[:, t:t + 1], training=False))[:, -1] for t in range(3, 6)]
+    np.testing.assert_allclose(prompt, whole[:, :3], atol=1e-5)
+    np.testing.assert_allclose(np.stack(steps, axis=1), whole[:, 3:], atol=1e-5)
+
+
+def test_write_samples_writes_what_sampling_the_whole_model_gives(tmp_path):
+    model = tiny_character_model("GRU")
+    vocabulary = text.CharVocabulary.from_text("abcd")  # ids 1-4, 0 unknown: the model's 5 outputs
+    path = text.write_samples(model, vocabulary, "ab", [0.5, 1.0], length=8, seed=3, path=tmp_path / "samples.txt")
+    fed = []  # the prompt, then one sampled id per row and step
+
+    def predict_next(new_ids):  # the full model over everything fed so far: slower, and the same numbers
+        fed.append(new_ids)
+        return model.predict(np.concatenate(fed, axis=1), verbose=0)[:, -1, :]
+
+    expected = text.sample_characters(predict_next, vocabulary.encode("ab"), 8, [0.5, 1.0], seed=3)
+    assert path.read_text() == (f"--- temperature 0.5 ---\nab{vocabulary.decode(expected[0])}\n\n"
+                                f"--- temperature 1 ---\nab{vocabulary.decode(expected[1])}\n")
