@@ -179,11 +179,16 @@ def test_unigram_bits_per_char_by_hand():
     # Training counts a:3 b:1, plus one each (Laplace) -> p(a) = 4/6, p(b) = 2/6.
     bits = text.unigram_bits_per_char(np.array([0, 0, 0, 1]), np.array([0, 1]), vocab_size=2)
     assert bits == pytest.approx(-(math.log2(4 / 6) + math.log2(2 / 6)) / 2)
+    # a third character, never in training, still gets its one: counts 3+1, 1+1, 0+1 -> p(a) = 4/7
+    assert text.unigram_bits_per_char(np.array([0, 0, 0, 1]), np.array([0]), vocab_size=3) == pytest.approx(
+        -math.log2(4 / 7))
 
 
 def test_bits_per_char_of_a_uniform_model_is_log2_of_the_vocabulary():
     probabilities = np.full((3, 4, 8), 1 / 8)
     assert text.bits_per_char(probabilities, np.zeros((3, 4), int)) == pytest.approx(3.0)
+    certain_and_wrong = np.array([[0.0, 1.0], [1.0, 0.0]])  # p(true) = 0, then 1: clipped at 1e-12, not infinite
+    assert text.bits_per_char(certain_and_wrong, np.array([0, 0])) == pytest.approx(-math.log2(1e-12) / 2)
 
 
 def test_temperature_sharpens_and_flattens():
@@ -193,6 +198,9 @@ def test_temperature_sharpens_and_flattens():
     assert cold[0] > 0.95 and np.ptp(hot) < np.ptp(p)
     with pytest.raises(ValueError, match="above 0"):
         text.apply_temperature(p, 0.0)
+    rows = np.array([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]])  # each row its own distribution: p^2 / sum(p^2) at T = 0.5
+    np.testing.assert_allclose(text.apply_temperature(rows, 0.5), rows ** 2 / (rows ** 2).sum(axis=1, keepdims=True))
+    np.testing.assert_allclose(text.apply_temperature(p, 0.001), [1.0, 0.0, 0.0], atol=1e-12)  # the likeliest only
 
 
 def test_sample_characters_follows_the_predicted_distribution():
@@ -207,15 +215,26 @@ def test_sample_characters_follows_the_predicted_distribution():
 
     samples = text.sample_characters(always_two_after_recording, np.array([1, 4]), length=3,
                                           temperatures=[0.5, 1.0])
-    assert [s.tolist() for s in samples] == [[2] * 3, [2] * 3]
+    assert [s.tolist() for s in samples] == [[2] * 3, [2] * 3] and samples[0].dtype == np.int32
+    uniform = lambda ids: np.full((len(ids), 5), 0.2)  # noqa: E731
+    first = text.sample_characters(uniform, np.array([1]), length=20, temperatures=[1.0])
+    assert np.array_equal(first[0], text.sample_characters(uniform, np.array([1]), 20, [1.0], seed=0)[0])
+    assert not np.array_equal(first[0], text.sample_characters(uniform, np.array([1]), 20, [1.0], seed=1)[0])
     # The prompt goes in once, then only each row's newest character: the model keeps its own state.
     assert fed == [[[1, 4], [1, 4]], [[2], [2]], [[2], [2]]]
 
 
 def test_text_dataset_python_docs_split_and_baseline():
-    dataset = text.load_text("python-docs", window=100)
+    from pydoc_data.topics import topics
+
+    dataset = text.load_text(window=100)  # python-docs, the default
     vocabulary = dataset.meta["vocabulary"]
     assert dataset.meta["characters"] > 400_000
+    assert dataset.meta["characters"] == sum(len(topic) for topic in topics.values())  # the topics, nothing between
+    assert (dataset.name, dataset.class_names, dataset.x_train.dtype) == ("text", vocabulary.chars, np.int32)
+    assert {key: dataset.meta[key] for key in ("corpus", "source", "vocab_size")} == {
+        "corpus": "python-docs", "source": "Python's pydoc_data.topics (help topic texts)",
+        "vocab_size": len(vocabulary)}
     assert dataset.x_train.shape[1:] == (100,) and dataset.task == "generation"
     np.testing.assert_array_equal(dataset.y_train[:, :-1], dataset.x_train[:, 1:])
     assert len(dataset.x_test) == pytest.approx(len(dataset.x_train) / 8, rel=0.02)  # 10% against 80%
@@ -232,8 +251,12 @@ def test_text_corpus_errors(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00abc")
     with pytest.raises(ValueError, match="UTF-8"):
         text.load_text(str(binary))
-    with pytest.raises(ValueError, match="neither"):
+    with pytest.raises(ValueError) as error:
         text.load_text(str(tmp_path / "missing.txt"))
+    assert str(error.value) == (f"--corpus must be python-docs or shakespeare or a text file; "
+                                f"{str(tmp_path / 'missing.txt')!r} is neither")
+    with pytest.raises(ValueError, match="a text of 5 characters is too short for --window 10"):
+        text.chunk_text(np.arange(5), 10)
     short = tmp_path / "short.txt"
     short.write_text("abcdefghij" * 10)
     with pytest.raises(ValueError, match="too long"):
@@ -248,8 +271,11 @@ def test_shakespeare_offline_is_a_dataset_error(monkeypatch, tmp_path):
 
     monkeypatch.setattr(keras.utils, "get_file", no_network)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    with pytest.raises(DatasetUnavailableError, match="shakespeare.*python-docs"):
+    with pytest.raises(DatasetUnavailableError) as error:
         text.load_text("shakespeare")
+    assert str(error.value).startswith("could not download the shakespeare corpus")
+    assert "no network" in str(error.value)
+    assert str(error.value).endswith("use --corpus python-docs or --corpus PATH to a UTF-8 text file")
 
 
 def test_shakespeare_uses_the_cached_copy(monkeypatch, tmp_path):
@@ -257,9 +283,12 @@ def test_shakespeare_uses_the_cached_copy(monkeypatch, tmp_path):
 
     cached = tmp_path / "shakespeare.txt"
     cached.write_text("First Citizen:\nBefore we proceed any further, hear me speak.\n" * 200)
-    monkeypatch.setattr(keras.utils, "get_file", lambda name, origin, **kwargs: str(cached))
+    asked = []
+    monkeypatch.setattr(keras.utils, "get_file", lambda name, origin, **kwargs: asked.append((name, origin)) or cached)
     dataset = text.load_text("shakespeare", window=20)
     assert dataset.meta["vocabulary"].decode(dataset.x_train[0][:5]) == "First"
+    assert asked == [("shakespeare.txt", text.SHAKESPEARE_URL)]  # one file in Keras' cache, downloaded once
+    assert dataset.meta["source"] == f"Tiny Shakespeare ({text.SHAKESPEARE_URL})"
 
 
 def test_the_character_vocabulary_comes_from_the_training_part_only(tmp_path):
@@ -268,6 +297,7 @@ def test_the_character_vocabulary_comes_from_the_training_part_only(tmp_path):
     corpus.write_text("the cat sat on the mat\n" * 90 + "ZZZZ the cat\n" * 10, encoding="utf-8")
     dataset = text.load_text(str(corpus), window=8)
     vocabulary = dataset.meta["vocabulary"]
+    assert dataset.meta["source"] == str(corpus)
     assert "Z" not in vocabulary.chars and set(vocabulary.chars) >= set("the cat sat on mat\n")
     assert (dataset.x_test == 0).sum() > 0 and (dataset.x_train == 0).sum() == 0 and (dataset.x_val == 0).sum() == 0
 
@@ -314,3 +344,30 @@ def test_write_samples_writes_what_sampling_the_whole_model_gives(tmp_path):
     expected = text.sample_characters(predict_next, vocabulary.encode("ab"), 8, [0.5, 1.0], seed=3)
     assert path.read_text() == (f"--- temperature 0.5 ---\nab{vocabulary.decode(expected[0])}\n\n"
                                 f"--- temperature 1 ---\nab{vocabulary.decode(expected[1])}\n")
+
+
+def test_evaluate_text_scores_by_hand_and_writes_the_samples(tmp_path):
+    from common.datasets import Dataset
+
+    model = tiny_character_model("GRU")
+    vocabulary = text.CharVocabulary.from_text("abcd")
+    rng = np.random.default_rng(0)
+    x_train, x_val, x_test, y_val, y_test = (rng.integers(0, 5, size=(3, 6)).astype("int32") for _ in range(5))
+    y_train = np.array([[1, 1, 2, 1, 3, 1]] * 3, dtype="int32")  # 'a' (id 1) the most frequent training character
+    dataset = Dataset("text", "generation", x_train, y_train, x_val, y_val, x_test, y_test,
+                      class_names=vocabulary.chars, meta={"vocabulary": vocabulary})
+    scores = text.evaluate_text(model, dataset, tmp_path, "ab", [0.5, 1.0], sample_length=30, seed=4)
+
+    def expected(x, y):  # -log2 of the probability given to each true next character, and the likeliest one's hits
+        probabilities = model.predict(x, verbose=0)
+        bits = -np.mean(np.log2(np.take_along_axis(probabilities, y[..., None], axis=-1)))
+        return {"loss": pytest.approx(bits * math.log(2)), "bits_per_char": pytest.approx(bits),
+                "accuracy": pytest.approx(np.mean(probabilities.argmax(axis=-1) == y))}
+
+    assert scores.test == expected(x_test, y_test) and scores.validation == expected(x_val, y_val)
+    unigram = text.unigram_bits_per_char(y_train, y_test, 5)
+    assert scores.baselines == {"unigram": {"loss": pytest.approx(unigram * math.log(2)), "bits_per_char": unigram,
+                                            "accuracy": pytest.approx(np.mean(y_test == 1))}}
+    again = text.write_samples(model, vocabulary, "ab", [0.5, 1.0], 30, 4, tmp_path / "again.txt")
+    samples = (tmp_path / "samples.txt").read_text()
+    assert samples == again.read_text() and len(samples.split("\n\n")[0]) == len("--- temperature 0.5 ---\nab") + 30
