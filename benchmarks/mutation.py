@@ -8,8 +8,8 @@ line dropped: a "mutant"), runs the tests that cover the module against each mut
 when a test fails. A mutant that survives is a change to the code that no test notices: either a missing test, or an
 equivalent mutant (a change that cannot alter any result), which benchmarks/mutation.md then says in a line.
 
-Each module runs in a scratch copy of the working tree (tracked files and new ones git does not ignore), so nothing
-here is touched; the table is rewritten, keeping its '## Lab record' (the survivors' explanations) below it.
+Each module runs in a fresh scratch copy of the working tree (tracked files and new ones git does not ignore), so
+nothing here is touched; the table is rewritten, keeping its '## Lab record' (the survivors' explanations) below it.
 """
 
 import argparse
@@ -139,18 +139,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
                        f"choose from {', '.join(TARGETS)}\n")
     rows, sections = earlier_sections(OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else "")
     results = []
-    with tempfile.TemporaryDirectory(prefix="mutation-") as folder:
-        scratch = Path(folder)
-        scratch_copy(scratch)
-        for module in args.modules or TARGETS:
-            start = time.perf_counter()
-            results.append(mutate(module, scratch))
-            rows[module] = row(results[-1], (time.perf_counter() - start) / 60)
-            survivors = [f"- `{name}` ({state}): `{changed}`" for name, state, changed in results[-1]["survivors"]]
-            sections[module] = f"### {module}\n\n" + "\n".join(survivors or ["- none"]) + "\n"
-            print(rows[module], flush=True)
-            # Written after every module, so that a long run stopped part-way keeps what it measured.
-            write_table(rows, sections)
+    for module in args.modules or TARGETS:
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="mutation-") as folder:  # the tree as it is when the module starts
+            scratch_copy(Path(folder))
+            results.append(mutate(module, Path(folder)))
+        rows[module] = row(results[-1], (time.perf_counter() - start) / 60)
+        survivors = [f"- `{name}` ({state}): `{changed}`" for name, state, changed in results[-1]["survivors"]]
+        sections[module] = f"### {module}\n\n" + "\n".join(survivors or ["- none"]) + "\n"
+        print(rows[module], flush=True)
+        # Written after every module, so that a long run stopped part-way keeps what it measured.
+        write_table(rows, sections)
     print(f"wrote {OUTPUT}")
     return results
 
