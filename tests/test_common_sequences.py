@@ -106,6 +106,42 @@ def test_forecasting_split_never_trains_on_later_values():
     assert dataset.x_test.shape == (50, 5, 1) and dataset.y_test.shape == (50, 5)
 
 
+def test_forecasting_dataset_records_what_scoring_needs_and_refuses_a_window_longer_than_training():
+    series = np.linspace(1.0, 40.0, 40)  # test from 30; validation from 30 - round(30 * 0.15) = 26
+    dataset = forecasting.forecasting_dataset("toy", series, 3, 0.25, "none", False, "made here")
+    assert dataset.name == "toy" and dataset.meta["split"] == forecasting.TimeSplit(26, 30, 30, 40)  # no shift
+    assert {key: dataset.meta[key] for key in ("source", "many_to_many", "forecast")} == {
+        "source": "made here", "many_to_many": False, "forecast": True}
+    # "difference" has no value at index 0, so the training part holds 25 usable values: a window of 24 is the longest
+    assert len(forecasting.forecasting_dataset("toy", series, 24, 0.25, "difference", False, "").y_train) == 1
+    with pytest.raises(ValueError) as error:
+        forecasting.forecasting_dataset("toy", series, 25, 0.25, "difference", False, "")
+    assert str(error.value) == "--window 25 is too long: the training part of toy has only 26 values"
+
+
+def test_no_targets_make_empty_windows_of_the_right_shape():
+    none = np.array([], dtype=int)
+    x, y = forecasting.make_windows(np.arange(10.0), 3, target_indices=none)
+    assert (x.shape, x.dtype, y.shape) == ((0, 3, 1), np.float32, (0,))
+    x, y = forecasting.make_windows(np.arange(10.0), 3, many_to_many=True, target_indices=none)
+    assert (x.shape, y.shape, y.dtype) == ((0, 3, 1), (0, 3), np.float32)
+
+
+def test_split_and_transform_refusals_in_words():
+    for fraction in (0, 1, 1.5):
+        with pytest.raises(ValueError) as error:
+            forecasting.split_in_time(100, fraction)
+        assert str(error.value) == f"test fraction must be between 0 and 1 (got {fraction})"
+    assert forecasting.split_in_time(10, 0.5, val_fraction=0.01) == forecasting.TimeSplit(4, 5, 5, 10)  # at least 1
+    with pytest.raises(ValueError) as error:
+        forecasting.transform_lag("square-root")
+    assert str(error.value) == ("--transform must be one of none, difference, log-difference, "
+                                "seasonal-log-difference (got 'square-root')")
+    with pytest.raises(ValueError) as error:
+        forecasting.transform_lag("seasonal-log-difference", season=None)
+    assert str(error.value) == "--transform seasonal-log-difference needs a seasonal series (airline: 12 months)"
+
+
 def test_airline_with_a_validation_shift_scales_and_trains_on_the_earlier_months_only():
     plain, shifted = forecast_series.load_airline(), forecast_series.load_airline(validation_shift=12)
     before, after = plain.meta["target_indices"], shifted.meta["target_indices"]
