@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
 
     quiet_tensorflow(arguments.verbose)  # TensorFlow loads only now, after the cheap checks
     from serve.app import create_app
-    from serve.tasks import load_task
+    from serve.loading import load_task
 
     with exit_on_bad_input(PROG):
         task = load_task(arguments.run_dir)

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
     import keras
 
     from serve.run_folder import open_run_folder
-    from serve.tasks import make_task
+    from serve.loading import make_task
 
     with exit_on_bad_input(PROG):
         task = make_task(open_run_folder(run_dir))

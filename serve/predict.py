@@ -243,7 +243,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
         check_run_folder(run_dir)
 
     quiet_tensorflow(verbose=False)  # TensorFlow loads only now, after the cheap checks
-    from serve.tasks import load_task
+    from serve.loading import load_task
 
     with exit_on_bad_input(PROG):
         task = load_task(run_dir)

@@ -1,7 +1,7 @@
 """What a served run does with a request: one class per kind of run, turning a JSON body into the model's input and
 its output into an answer in the data's own terms (class names, original units).
 
-    task = load_task("runs/ann/digits-20261122-184501")       # an ImageClassifier
+    task = load_task("runs/ann/digits-20261122-184501")       # serve/loading.py: an ImageClassifier
     task.predict(ImageBody(pixels=...))                       # {"class": "7", "probability": 0.98, "top": [...]}
     task.describe()                                           # what GET /model shows, with an example body
 
@@ -20,12 +20,11 @@ same numbers.
 
 import json
 import math
-import time
 
 import numpy as np
 
 from common.config import require
-from serve.run_folder import RunFolder, open_run_folder, rebuild_ann_scaler
+from serve.run_folder import RunFolder, rebuild_ann_scaler
 from serve.schemas import Body, FeaturesBody, ForecastBody, ImageBody, SequenceBody
 
 IMAGE_DATASETS = ("digits", "mnist5k", "mnist", "fashion_mnist", "cifar10")
@@ -327,52 +326,3 @@ class Forecaster(Task):
             forecast.append(self.next_value(history))
             history = np.append(history, forecast[-1])
         return {"forecast": forecast, "unit": self.dataset.meta["unit"]}
-
-
-def make_task(run: RunFolder) -> Task:
-    """The task class that fits the run (see the module docstring's table); ValueError for a run serve cannot take."""
-    from serve import generative
-
-    dataset = run.dataset
-    if run.folder == "gan":
-        return generative.Samples(run)
-    if run.folder == "autoencoder":
-        return generative.Reconstruction(run)
-    if run.folder == "attention":
-        return generative.Translation(run)
-    if dataset.task == "generation":
-        return generative.TextGenerator(run)
-    if dataset.meta.get("forecast"):
-        return Forecaster(run)
-    require(
-        dataset.name != "imdb",
-        "serving an imdb run needs Keras' IMDB word index (a download) to turn a review "
-        "into word ids; serve does not do that yet",
-    )
-    if run.folder == "cnn" or dataset.name in IMAGE_DATASETS:
-        return ImageClassifier(run)
-    if run.folder == "ann":
-        return FeatureModel(run)
-    return SequenceModel(run)
-
-
-def load_task(run_dir) -> Task:
-    """Open the run folder, choose its task, and answer the task's own example (twice: the second, warm, answer is
-    timed for the queue's first estimate): a model that cannot run fails here, at start-up, rather than on the first
-    request. ValueError in one sentence for anything wrong."""
-    try:
-        task = make_task(open_run_folder(run_dir))
-    except RecursionError:  # a JSON file of the folder (attention's vocabulary.json) nested beyond Python's limit
-        raise ValueError(f"{run_dir}: a JSON file in it is nested too deeply to be read") from None
-    try:
-        example = task.Body.model_validate(task.example())
-        task.answer(example)  # the first call traces the compiled graph: slow, and not what a request will take
-        start = time.perf_counter()
-        task.answer(example)
-        task.seconds_per_unit = (time.perf_counter() - start) / task.work(example)  # the queue's first estimate
-    except Exception as error:
-        raise ValueError(
-            f"{run_dir}: the model cannot answer its own example ({type(error).__name__}: "
-            f"{' '.join(str(error).split())[:200]})"
-        ) from None
-    return task

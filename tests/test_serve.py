@@ -24,7 +24,8 @@ from fastapi.testclient import TestClient
 from serve import export, predict
 from serve import __main__ as serve_main
 from serve.app import create_app
-from serve.tasks import load_task
+from common.config import REPO_ROOT
+from serve.loading import load_task
 
 QUICK_RUNS = {  # name -> (train module, flags after --quick --epochs 1): the smallest run of each kind
     "ann": ("ann.train", "--hidden-units", "8"),                                        # digits 8x8: image
@@ -379,3 +380,25 @@ def test_exports_give_the_keras_outputs(name, kind, tmp_path_factory, run_main):
     assert path.is_relative_to(run / "export") and path.exists()
     assert out[-2] == f"{kind}: {path}"
     assert out[-1].startswith(f"largest |keras - {kind}| on 16 test examples: ")
+
+
+def test_no_module_of_serve_imports_itself_back():
+    """serve/'s modules import one another in one direction (loading -> tasks, generative; no circle)."""
+    import ast
+
+    imports = {}
+    for path in (REPO_ROOT / "serve").glob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "serve":
+                names |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("serve."):
+                names.add(node.module.removeprefix("serve."))
+        imports[path.stem] = names
+
+    def reaches(start, goal, seen=()):
+        return any(name == goal or (name not in seen and reaches(name, goal, (*seen, name)))
+                   for name in imports.get(start, ()))
+
+    assert imports["loading"] >= {"tasks", "generative"}
+    assert [module for module in imports if reaches(module, module)] == []

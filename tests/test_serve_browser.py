@@ -48,7 +48,7 @@ def live_server(task):
 
 def load(tmp_path_factory, name: str, position: int):
     """The task of the run folder SERVE_BROWSER_RUNS names at position, else of test_serve.py's --quick run."""
-    from serve.tasks import load_task
+    from serve.loading import load_task
 
     named = os.environ.get("SERVE_BROWSER_RUNS", "").split(",")
     return load_task(named[position]) if len(named) > position and named[position] else \

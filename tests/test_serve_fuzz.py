@@ -29,7 +29,7 @@ from schemathesis.checks import not_a_server_error
 from test_serve import served  # the run folders test_serve.py makes
 
 from serve.app import create_app
-from serve.tasks import make_task
+from serve.loading import make_task
 
 KINDS = ["ann", "lstm", "gru", "attention"]
 BASE_URL = "http://localhost"  # the app refuses a Host it does not answer to (schemathesis' own is "testserver")
