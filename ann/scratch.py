@@ -20,8 +20,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python ann/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import parse_int_list, require
-from common.flags import exit_on_bad_input, format_config, option, parse_config
+from common.config import parse_int_list
+from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 
 EPSILON = 1e-7  # Probabilities are clipped to [EPSILON, 1 - EPSILON] before a log, as Keras does: log(0) is -inf.
 HIDDEN_ACTIVATIONS = ("relu", "tanh", "sigmoid")

@@ -15,8 +15,8 @@ if __package__ in (None, ""):  # run as a file (python ann/train.py): make the r
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ann.dataset import DATASETS, load_dataset
-from common.config import TrainConfig, parse_int_list, require
-from common.flags import exit_on_bad_input, format_config, option, parse_config
+from common.config import TrainConfig, parse_int_list
+from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid")

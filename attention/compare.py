@@ -22,8 +22,8 @@ if __package__ in (None, ""):  # run as a file (python attention/compare.py): ma
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from attention.train import ATTENTIONS, AttentionConfig, train_model
-from common.config import make_run_dir, require
-from common.flags import exit_on_bad_input, format_config, option, parse_config
+from common.config import make_run_dir
+from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
 
 

@@ -24,8 +24,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python attention/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import require
-from common.flags import format_config, option, parse_config
+from common.flags import format_config, option, parse_config, require
 
 SCORE_MODES = ("dot", "general", "concat")
 MASKED_SCORE = -1e9

@@ -21,8 +21,8 @@ if __package__ in (None, ""):  # run as a file (python attention/train.py): make
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from attention.dataset import DATASETS, TOKEN_MODES
-from common.config import TrainConfig, require
-from common.flags import DATA, exit_on_bad_input, format_config, option, parse_config
+from common.config import TrainConfig
+from common.flags import DATA, exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
 
 ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "luong-concat")  # attention/model.py (needs Keras)

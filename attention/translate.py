@@ -19,8 +19,8 @@ if __package__ in (None, ""):  # run as a file (python attention/translate.py): 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from attention.dataset import UNKNOWN, TokenVocabulary, join, pad, tokenize
-from common.config import make_run_dir, require
-from common.flags import OneLineParser, exit_on_bad_input, fail
+from common.config import make_run_dir
+from common.flags import OneLineParser, exit_on_bad_input, fail, require
 from common.console import quiet_tensorflow
 
 PROG = "attention/translate.py"  # errors start with it, as every script's do

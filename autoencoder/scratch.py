@@ -30,8 +30,7 @@ from threadpoolctl import threadpool_limits  # installed with scikit-learn
 if __package__ in (None, ""):  # run as a file (python autoencoder/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import require
-from common.flags import exit_on_bad_input, format_config, option, parse_config
+from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 
 DATASETS = ("digits", "mnist5k")  # autoencoder.dataset's embedded images
 QUICK_STEPS = 300

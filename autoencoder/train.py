@@ -19,8 +19,8 @@ if __package__ in (None, ""):  # run as a file (python autoencoder/train.py): ma
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autoencoder.dataset import DATASETS, TEST_NOISE_SEED, VAL_NOISE_SEED, check_code_size, load_dataset, noisy_copy
-from common.config import TrainConfig, require
-from common.flags import exit_on_bad_input, format_config, option, parse_config
+from common.config import TrainConfig
+from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
 
 ARCHITECTURES = ("dense", "conv", "denoising", "vae")  # model.py's names; it loads only after the flags are checked

@@ -28,8 +28,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python benchmarks/run.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import REPO_ROOT, require
-from common.flags import OneLineParser, fail
+from common.config import REPO_ROOT
+from common.flags import OneLineParser, fail, require
 from common.console import quiet_tensorflow
 
 

@@ -22,8 +22,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python birnn/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import CellConfig, require
-from common.flags import format_config, option, parse_config
+from common.config import CellConfig
+from common.flags import format_config, option, parse_config, require
 
 MERGE_MODES = ("concat", "sum", "ave", "mul")
 

@@ -17,8 +17,7 @@ if __package__ in (None, ""):  # run as a file (python birnn/train.py): make the
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from birnn.dataset import DATASETS, load_dataset
-from common.config import require
-from common.flags import exit_on_bad_input, format_config, option, parse_config
+from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
 from common.sequences import CELL_NAMES, SequenceConfig
 

@@ -22,8 +22,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python cnn/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import require
-from common.flags import exit_on_bad_input, format_config, option, parse_config
+from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 
 PADDINGS = ("valid", "same")
 IMAGE_SIZE, NUM_IMAGES = 28, 5000  # the embedded MNIST subset: 5,000 images of 28x28 pixels

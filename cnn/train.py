@@ -18,8 +18,8 @@ if __package__ in (None, ""):  # run as a file (python cnn/train.py): make the r
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cnn.dataset import DATASETS, image_pipeline, load_dataset, read_images
-from common.config import TrainConfig, require
-from common.flags import DATA, exit_on_bad_input, format_config, option, parse_config
+from common.config import TrainConfig
+from common.flags import DATA, exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
 
 ARCHITECTURES = ("basic", "deep", "alexnet", "resnet")

@@ -6,8 +6,9 @@
         hidden: str = option("64,32", "sizes of the hidden layers")
     config = parse_config(AnnConfig, ["--epochs", "5"])
 
-`__post_init__` validates (require), so a bad value raises `ValueError` whether the config comes from the command
-line or from Python; common/flags.py turns the fields into flags and that error into one line and exit status 2.
+`__post_init__` validates (common/flags.py's require), so a bad value raises `ValueError` whether the config comes
+from the command line or from Python; common/flags.py turns the fields into flags and that error into one line and
+exit status 2.
 Also here: the scratch scripts' CellConfig and make_run_dir (the run folder, for the NumPy-only scripts too). The
 TF_CONFIG of --distribute multi-worker is read by common/distribute.py. This module imports only the standard
 library: flags are checked before TensorFlow's slow import starts.
@@ -18,7 +19,7 @@ import datetime
 import os
 from pathlib import Path
 
-from common.flags import DATA, SPEED, TRAINING, flag_name, option
+from common.flags import DATA, SPEED, TRAINING, flag_name, option, require
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "runs"
@@ -178,12 +179,6 @@ def make_run_dir(output_dir: str | Path, arch: str, dataset_name: str) -> Path:
         except FileExistsError:
             number += 1
             candidate = base.with_name(f"{base.name}-{number}")
-
-
-def require(condition: bool, message: str) -> None:
-    """Raise ValueError(message) unless condition holds: the one way configs reject a value."""
-    if not condition:
-        raise ValueError(message)
 
 
 def parse_int_list(text: str, flag: str) -> list[int]:

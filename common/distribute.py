@@ -19,8 +19,7 @@ import os
 import re
 from contextlib import nullcontext
 
-from common.config import require
-from common.flags import fail
+from common.flags import fail, require
 
 log = logging.getLogger(__name__)
 

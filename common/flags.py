@@ -7,9 +7,9 @@
 
 Each field becomes a flag spelled the same way everywhere (`batch_size` -> `--batch-size`), its help text shows the
 default, and --help lists it under its group's heading (`option(..., group=TRAINING)`). A config's `__post_init__`
-validates, so a bad value raises `ValueError` whether it comes from the command line or from Python; on the command
-line that error becomes one line on stderr and exit status 2 (fail), as does any bad input a script reads inside
-exit_on_bad_input(). This module imports only the standard library: flags are checked before TensorFlow loads.
+validates (require), so a bad value raises `ValueError` whether it comes from the command line or from Python; on the
+command line that error becomes one line on stderr and exit status 2 (fail), as does any bad input a script reads
+inside exit_on_bad_input(). This module imports only the standard library: flags are checked before TensorFlow loads.
 """
 
 import argparse
@@ -34,6 +34,12 @@ def option(default, help: str, choices: typing.Sequence | None = None, group: st
     Without a group the field is listed under the script's own heading, unless it overrides a field that has one.
     """
     return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "group": group})
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise ValueError(message) unless condition holds: the one way configs reject a value."""
+    if not condition:
+        raise ValueError(message)
 
 
 def flag_name(field_name: str) -> str:

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from common import forecast_evaluation, forecast_series, text
-from common.config import TrainConfig, require
-from common.flags import option
+from common.config import TrainConfig
+from common.flags import option, require
 from common.datasets import (
     DIGIT_NAMES,
     DIGITS_SOURCE,

@@ -19,8 +19,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python deep_rnn/compare.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import TrainConfig, make_run_dir, parse_int_list, require
-from common.flags import exit_on_bad_input, format_config, option, parse_config
+from common.config import TrainConfig, make_run_dir, parse_int_list
+from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
 from common.sequences import CELL_NAMES
 

@@ -34,8 +34,7 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python gan/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import require
-from common.flags import exit_on_bad_input, format_config, option, parse_config
+from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 
 DISCRIMINATORS = ("quadratic", "linear")
 QUICK_STEPS = 300

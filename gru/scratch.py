@@ -24,8 +24,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python gru/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import CellConfig, require
-from common.flags import format_config, option, parse_config
+from common.config import CellConfig
+from common.flags import format_config, option, parse_config, require
 
 GATES = ("z", "r", "h")  # Keras' order of the three blocks in the kernel, the recurrent kernel and the bias
 SHOWN_STEPS = 8  # the demo prints the gates of this many first steps

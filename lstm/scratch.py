@@ -23,8 +23,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python lstm/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import CellConfig, require
-from common.flags import format_config, parse_config
+from common.config import CellConfig
+from common.flags import format_config, parse_config, require
 
 GATES = ("i", "f", "c", "o")  # Keras' order of the four blocks in the kernel, the recurrent kernel and the bias
 SHOWN_STEPS = 8  # the demo prints the gates of this many first steps

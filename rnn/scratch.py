@@ -25,8 +25,8 @@ import numpy as np
 if __package__ in (None, ""):  # run as a file (python rnn/scratch.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import DEFAULT_OUTPUT_DIR, make_run_dir, require
-from common.flags import exit_on_bad_input, format_config, option, parse_config
+from common.config import DEFAULT_OUTPUT_DIR, make_run_dir
+from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 
 PARAMETER_NAMES = ("kernel", "recurrent_kernel", "bias", "readout_kernel", "readout_bias")
 INPUT_FEATURES, BATCH_SIZE = 3, 8  # the demonstration's random sequences: (BATCH_SIZE, sequence_length, 3)

@@ -15,8 +15,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python rnn/train.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import require
-from common.flags import exit_on_bad_input, format_config, option, parse_config
+from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
 from common.sequences import SequenceConfig
 from rnn.dataset import DATASETS, load_dataset

@@ -22,8 +22,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python serve/__main__.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import require
-from common.flags import OneLineParser, exit_on_bad_input
+from common.flags import OneLineParser, exit_on_bad_input, require
 from common.console import quiet_tensorflow
 from serve.limits import Limits, allowed_hosts
 from serve.run_folder import check_run_folder

@@ -13,7 +13,7 @@ attention/evaluation.py's decoder, gan/model.py's noise, so a served answer is t
 
 import numpy as np
 
-from common.config import require
+from common.flags import require
 from serve.run_folder import RunFolder
 from serve.schemas import ReconstructionBody, SamplesBody, TextBody, TranslationBody
 from serve.tasks import DIGIT_BOX, Task

@@ -8,7 +8,7 @@ reconstruction, samples); this module imports both, and neither imports the othe
 
 import time
 
-from common.config import require
+from common.flags import require
 from serve import generative, tasks
 from serve.run_folder import RunFolder, open_run_folder
 

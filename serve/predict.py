@@ -28,8 +28,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python serve/predict.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from common.config import make_run_dir, require
-from common.flags import OneLineParser, exit_on_bad_input
+from common.config import make_run_dir
+from common.flags import OneLineParser, exit_on_bad_input, require
 from common.console import quiet_tensorflow
 from serve.run_folder import check_run_folder
 

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.config import require
-from common.flags import value_type
+from common.flags import require, value_type
 
 # The folder a run came from (config.json's "folder") -> its config class in <folder>/train.py.
 CONFIG_CLASSES = {

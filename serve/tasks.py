@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from common.config import require
+from common.flags import require
 from serve.run_folder import RunFolder, rebuild_ann_scaler
 from serve.schemas import Body, FeaturesBody, ForecastBody, ImageBody, SequenceBody
 
