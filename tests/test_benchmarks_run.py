@@ -43,6 +43,10 @@ def test_summarize_checks_targets_in_both_directions():
     summary = benchmark.summarize(lower, runs, check_target=True)
     assert summary["verdict"] == "MISSED" and summary["worst"] == 0.95
     assert summary["mean"] == pytest.approx(0.93) and summary["spread"] == pytest.approx(0.0282843, abs=1e-6)
+    exactly = [{"value": 0.5, "baseline": 0.1, "train_seconds": 1.0, "params": 5}] * 2  # the mean at the target
+    assert benchmark.summarize(benchmark.Row("m", (), "accuracy", target=0.5), exactly, True)["verdict"] == "met"
+    assert benchmark.summarize(benchmark.Row("m", (), "rmse", target=0.5, higher_is_better=False), exactly,
+                               True)["verdict"] == "met"
 
 
 def test_also_metrics_are_scored_from_the_same_runs_as_lines_of_their_own():

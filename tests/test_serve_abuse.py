@@ -366,7 +366,11 @@ def test_slow_and_idle_connections_are_closed_within_their_timeouts(task):
 
 def test_connections_beyond_the_cap_are_answered_503_at_once_and_a_foreign_host_400(task):
     with live_server(task, idle_timeout=30, max_connections=4) as (port, _):
-        held = [connect(port) for _ in range(4)]
+        held = [connect(port) for _ in range(3)]
+        with connect(port) as connection:  # the fourth: the cap itself is served
+            connection.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            assert parse(read_until_closed(connection))[0] == 200
+        held.append(connect(port))  # four held (the one above may still be counted: the next is refused either way)
         with connect(port) as connection:
             status, headers, body = parse(read_until_closed(connection))
         assert status == 503 and int(headers["retry-after"]) >= 1
