@@ -87,6 +87,7 @@ def test_classical_baselines_choose_their_setting_on_validation_and_score_test(c
     assert baselines["svm"]["accuracy"] == pytest.approx(fitted[best].score(dataset.x_test, dataset.y_test))
     # A --quick run fits the middle setting only (C=10 for the SVM).
     with caplog.at_level(logging.INFO, logger="common.evaluation"):
+        caplog.clear()  # the full call above logs too when an earlier test left the logger at INFO
         quick = evaluation.classical_baselines(dataset, quick=True)
     assert quick["svm"]["accuracy"] == pytest.approx(fitted[10.0].score(dataset.x_test, dataset.y_test))
     assert caplog.messages == [  # the log says what was chosen
