@@ -42,3 +42,17 @@ def test_a_run_rewrites_its_modules_and_keeps_the_others_and_the_lab_record(tmp_
     assert "| serve/schemas.py | all | 10 | 4 | 40% |" in second and "x_f__mutmut_1` (survived)" in second
     assert second.index("### common/metrics.py") < second.index("### serve/schemas.py") < second.index("## Lab record")
     assert second.endswith("## Lab record\n\nserve/schemas.py.x_f__mutmut_1: equivalent.\n")
+
+
+def test_keras_classes_keep_their_init_and_only_it():
+    source = ("class Layer:\n"
+              "    def __init__(self, units: int,\n"
+              "                 seed: int | None = None, **kwargs):\n"
+              "        self.units = units\n\n"
+              "    def call(self, x):\n"
+              "        return x\n")
+    marked = mutation.skip_inits(source).splitlines()
+    # the pragma closes the header's last line, where mutmut reads one that covers the whole function
+    assert [i for i, line in enumerate(marked) if "pragma" in line] == [2]
+    assert marked[2].endswith("**kwargs):  # pragma: no mutate block")
+    assert set(mutation.KERAS_CLASSES) <= set(mutation.TARGETS)
