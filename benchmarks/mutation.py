@@ -32,7 +32,7 @@ OUTPUT = REPO_ROOT / "benchmarks" / "mutation.md"
 # The modules where a silent bug changes a number a README quotes (issue 30): for each, the functions mutated (mutmut's
 # names, with * as a wildcard; None: the whole module) and the tests that cover them.
 FORECAST_TESTS = ["tests/test_common_forecasting.py", "tests/test_properties.py", "tests/test_baselines.py",
-                  "tests/test_common_sequences.py"]
+                  "tests/test_common_sequences.py", "tests/test_common_forecast_series.py"]
 TARGETS = {
     "common/metrics.py": (None, ["tests/test_common_metrics.py", "tests/test_baselines.py"]),
     "common/forecasting.py": (None, FORECAST_TESTS),  # windows, time splits, transforms, the scaler
@@ -46,14 +46,21 @@ TARGETS = {
     "common/evaluation.py": (None, ["tests/test_common_evaluation.py", "tests/test_baselines.py"]),
     "autoencoder/evaluation.py": (None, ["tests/test_baselines.py", "tests/test_autoencoder.py",
                                          "tests/test_loss_terms.py"]),
-    "gan/evaluation.py": (None, ["tests/test_baselines.py", "tests/test_loss_terms.py"]),
-    "gan/model.py": (None, ["tests/test_loss_terms.py", "tests/test_gan.py"]),
+    "gan/evaluation.py": (None, ["tests/test_gan_evaluation.py", "tests/test_baselines.py",
+                                 "tests/test_loss_terms.py"]),
+    "gan/model.py": (
+        ["*xǁGANǁ*", "*x_sample_noise_*", "*x_generate_*"],  # the adversarial step and sampling, not the layers
+        ["tests/test_loss_terms.py", *[f"tests/test_gan.py::{name}" for name in (  # not its quick runs: minutes each
+            "test_one_step_from_an_undecided_discriminator_gives_the_equilibrium_loss_and_moves_both_networks",
+            "test_save_and_load_in_safe_mode_gives_identical_outputs",
+            "test_the_conditional_generator_draws_what_it_is_asked_for_differently")]],
+    ),
     "attention/layers.py": (None, ["tests/test_attention_layers.py"]),
     "serve/schemas.py": (None, ["tests/test_serve.py", "tests/test_serve_abuse.py"]),
     "serve/limits.py": (
         ["*x_allowed_hosts_*", "*x_host_name_*", "*x_is_ip_address_*", "*HeaderSize*", "*TrustedHost*", "*BodyLimits*",
          "*ModelQueue*"],  # the request checks (not the server's start-up)
-        ["tests/test_serve_abuse.py"],
+        ["tests/test_serve_limits.py", "tests/test_serve_abuse.py"],
     ),
 }
 # Modules of Keras layers and models: Keras reads a layer's __init__ signature when the layer is made, and mutmut's

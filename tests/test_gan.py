@@ -1,6 +1,6 @@
-"""gan/: the builders, the training step's losses, the Fréchet distance against closed forms, the class spread,
-quick runs (plain and conditional) with their scores recomputed from the saved models, the cached scorer, save and
-load, bad input, and running train.py as a file.
+"""gan/: the builders, the training step's losses, quick runs (plain and conditional) with their scores recomputed
+from the saved models, the cached scorer, save and load, bad input, and running train.py as a file (evaluation.py's
+numbers and scorer: tests/test_gan_evaluation.py).
 
     python -m pytest -q -n 0 tests/test_gan.py
 """
@@ -17,7 +17,6 @@ import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
-import scipy.linalg
 
 from gan import evaluation
 from gan.dataset import load_dataset, to_tanh_range, to_unit_range
@@ -104,58 +103,6 @@ def test_embedded_datasets_are_the_shared_splits_in_minus_one_to_one(name, shape
     assert data.input_shape == shape and (len(data.x_train), len(data.x_val), len(data.x_test)) == sizes
     assert data.x_train.dtype == np.float32 and data.x_train.min() == -1.0 and data.x_train.max() == 1.0
     np.testing.assert_allclose(to_tanh_range(to_unit_range(data.x_test)), data.x_test, atol=1e-6)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# evaluation.py: the numbers against closed forms and hand-made cases
-
-def test_frechet_distance_of_gaussians_matches_the_closed_form():
-    mean_a, mean_b = np.array([0.0, 1.0, 2.0]), np.array([1.0, -1.0, 2.0])
-    # Diagonal covariances commute: Tr(C_a + C_b - 2 (C_a C_b)^(1/2)) = sum_i (sigma_a,i - sigma_b,i)^2.
-    variances_a, variances_b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 4.0, 1.0])
-    expected = 1.0 + 4.0 + 0.0 + (1 - 2) ** 2 + 0 + (3 - 1) ** 2
-    assert evaluation.frechet_distance_from_statistics(mean_a, np.diag(variances_a), mean_b,
-                                                       np.diag(variances_b)) == pytest.approx(expected)
-    # Full covariances that do not commute: against Tr((A^(1/2) B A^(1/2))^(1/2)), a symmetric form of the root.
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(size=(4, 4)), rng.normal(size=(4, 4))
-    cov_a, cov_b = a @ a.T + 0.1 * np.eye(4), b @ b.T + 0.1 * np.eye(4)
-    root_a = scipy.linalg.sqrtm(cov_a).real
-    eigenvalues = np.linalg.eigvalsh(root_a @ cov_b @ root_a)
-    expected = np.trace(cov_a) + np.trace(cov_b) - 2 * np.sum(np.sqrt(eigenvalues))
-    assert evaluation.frechet_distance_from_statistics(np.zeros(4), cov_a, np.zeros(4), cov_b) == \
-        pytest.approx(expected, rel=1e-6)
-    assert evaluation.frechet_distance_from_statistics(np.zeros(4), cov_b, np.zeros(4), cov_a) == \
-        pytest.approx(expected, rel=1e-6)  # symmetric
-
-
-def test_frechet_distance_of_samples_is_zero_for_the_same_set_and_near_the_truth_for_large_samples():
-    rng = np.random.default_rng(1)
-    features = rng.normal(size=(500, 8))
-    assert evaluation.frechet_distance(features, features) == pytest.approx(0.0, abs=1e-8)
-    # N(0, I) against N(1, 4 I) in 3 dimensions: 3 * 1^2 + 3 * (1 - 2)^2 = 6.
-    a, b = rng.normal(size=(200_000, 3)), 1.0 + 2.0 * rng.normal(size=(200_000, 3))
-    assert evaluation.frechet_distance(a, b) == pytest.approx(6.0, rel=0.01)
-    # Features that never fire (a dead ReLU unit: a column of zeros) leave the covariance singular, still finite.
-    dead = np.column_stack([features[:, :4], np.zeros(500)])
-    assert evaluation.frechet_distance(dead, dead[::-1] + 0.1) == pytest.approx(4 * 0.1 ** 2 + 0.1 ** 2, abs=1e-6)
-
-
-def test_class_spread_of_hand_made_predictions():
-    one_hot = np.eye(10)
-    uniform = evaluation.class_spread(np.tile(one_hot, (3, 1)))          # every digit three times, fully confident
-    assert uniform["min_class_fraction"] == pytest.approx(0.1)
-    assert uniform["class_entropy"] == pytest.approx(math.log2(10)) and uniform["confidence"] == pytest.approx(1.0)
-    # Half the samples are 3s, half 8s, each at probability 0.6: a collapse onto two modes.
-    probabilities = np.full((10, 10), 0.4 / 9)
-    probabilities[:5, 3], probabilities[5:, 8] = 0.6, 0.6
-    collapsed = evaluation.class_spread(probabilities)
-    assert collapsed["min_class_fraction"] == 0.0 and collapsed["class_entropy"] == pytest.approx(1.0)
-    assert collapsed["confidence"] == pytest.approx(0.6)
-    assert collapsed["class_fractions"] == [0, 0, 0, 0.5, 0, 0, 0, 0, 0.5, 0]
-    single = evaluation.class_spread(np.tile(one_hot[4], (7, 1)))
-    assert single["class_entropy"] == 0.0 and single["min_class_fraction"] == 0.0
-    assert str(single["class_entropy"]) == "0.0"  # not "-0.0" in metrics.json
 
 
 # ---------------------------------------------------------------------------------------------------------------
