@@ -44,8 +44,8 @@ TARGETS = {
     ),
     "common/text.py": (None, ["tests/test_properties.py", "tests/test_baselines.py", "tests/test_common_sequences.py"]),
     "common/evaluation.py": (None, ["tests/test_common_evaluation.py", "tests/test_baselines.py"]),
-    "autoencoder/evaluation.py": (None, ["tests/test_baselines.py", "tests/test_autoencoder.py",
-                                         "tests/test_loss_terms.py"]),
+    "autoencoder/evaluation.py": (None, ["tests/test_autoencoder_evaluation.py", "tests/test_baselines.py",
+                                         "tests/test_autoencoder.py", "tests/test_loss_terms.py"]),
     "gan/evaluation.py": (None, ["tests/test_gan_evaluation.py", "tests/test_baselines.py",
                                  "tests/test_loss_terms.py"]),
     "gan/model.py": (
