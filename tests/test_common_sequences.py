@@ -407,3 +407,41 @@ def test_evaluate_text_scores_by_hand_and_writes_the_samples(tmp_path):
     again = text.write_samples(model, vocabulary, "ab", [0.5, 1.0], 30, 4, tmp_path / "again.txt")
     samples = (tmp_path / "samples.txt").read_text()
     assert samples == again.read_text() and len(samples.split("\n\n")[0]) == len("--- temperature 0.5 ---\nab") + 30
+
+
+def test_temperature_keeps_each_row_its_own_even_at_a_tiny_temperature():
+    # A certain row beside a uniform one: at T = 0.001 the uniform row's logits are about -1,100 below the certain
+    # row's, so a maximum taken over both rows (not per row) would leave exp() nothing but zeros there.
+    rows = np.array([[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]])
+    np.testing.assert_allclose(text.apply_temperature(rows, 0.001), [[1.0, 0.0, 0.0], [1 / 3, 1 / 3, 1 / 3]])
+
+
+def test_a_corpus_needs_more_than_one_window_in_each_tenth(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("abcdefghij" * 10, encoding="utf-8")  # 100 characters: parts of 80, 10 and 10
+    with pytest.raises(ValueError, match=r"^--window 10 is too long for a corpus of 100 characters "):
+        text.load_text(str(corpus), window=10)  # a tenth of exactly one window has no next character to predict
+    assert len(text.load_text(str(corpus), window=9).x_test) == 1
+
+
+def test_samples_are_drawn_from_the_model_in_inference_mode(tmp_path):
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    states = layers.GRU(6, return_sequences=True)(layers.Embedding(5, 4)(inputs))
+    sharp = keras.initializers.RandomNormal(stddev=20.0, seed=1)  # outputs far from uniform: dropout would show
+    outputs = layers.Dense(5, activation="softmax", kernel_initializer=sharp)(layers.Dropout(0.7)(states))
+    model = keras.Model(inputs, outputs)
+    vocabulary = text.CharVocabulary.from_text("abcd")
+    path = text.write_samples(model, vocabulary, "ab", [1.0, 2.0], length=12, seed=5, path=tmp_path / "samples.txt")
+    fed = []
+
+    def predict_next(new_ids):
+        fed.append(new_ids)
+        return model.predict(np.concatenate(fed, axis=1), verbose=0)[:, -1, :]
+
+    expected = text.sample_characters(predict_next, vocabulary.encode("ab"), 12, [1.0, 2.0], seed=5)
+    assert path.read_text() == (f"--- temperature 1 ---\nab{vocabulary.decode(expected[0])}\n\n"
+                                f"--- temperature 2 ---\nab{vocabulary.decode(expected[1])}\n")
