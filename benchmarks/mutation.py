@@ -50,7 +50,8 @@ TARGETS = {
                                  "tests/test_loss_terms.py"]),
     "gan/model.py": (
         ["*xǁGANǁ*", "*x_sample_noise_*", "*x_generate_*"],  # the adversarial step and sampling, not the layers
-        ["tests/test_loss_terms.py", *[f"tests/test_gan.py::{name}" for name in (  # not its quick runs: minutes each
+        ["tests/test_gan_step.py", "tests/test_loss_terms.py",
+         *[f"tests/test_gan.py::{name}" for name in (  # not its quick runs: minutes each
             "test_one_step_from_an_undecided_discriminator_gives_the_equilibrium_loss_and_moves_both_networks",
             "test_save_and_load_in_safe_mode_gives_identical_outputs",
             "test_the_conditional_generator_draws_what_it_is_asked_for_differently")]],
