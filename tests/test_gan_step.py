@@ -99,3 +99,77 @@ def test_generate_draws_each_image_from_its_own_noise_in_inference_mode(num_clas
     np.testing.assert_allclose(together, alone, atol=1e-5)
     np.testing.assert_allclose(together, keras.ops.convert_to_numpy(
         generator(noise if labels is None else [noise, np.array(labels, "int32")], training=False)), atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# One step through fit, on networks that record how they are called
+
+class Seen(keras.layers.Layer):
+    """Passes its input on, and notes the training flag of each call (at tracing, in a compiled step)."""
+
+    def __init__(self, note, **kwargs):
+        super().__init__(**kwargs)
+        self.note = note  # a function: a list given to a layer would be copied into Keras' tracked list
+
+    def call(self, x, training=None):
+        self.note(training)
+        return x
+
+
+def recording_gan(log: dict) -> GAN:
+    keras.utils.set_random_seed(0)
+    noise = keras.Input((2,))
+    pixels = keras.layers.Dense(4, activation="tanh")(noise)
+    images = Seen(log["generator"].append)(keras.layers.Reshape((2, 2, 1))(pixels))
+    image = keras.Input((2, 2, 1))
+    logit = keras.layers.Dense(1)(keras.layers.Flatten()(Seen(log["discriminator"].append)(image)))
+    gan = GAN(keras.Model(noise, images), keras.Model(image, logit), latent_dim=2, seed=1)
+    gan.compile(d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1),
+                loss_fn=keras.losses.BinaryCrossentropy(from_logits=True))
+    return gan
+
+
+REAL = np.linspace(-1, 1, 20, dtype="float32").reshape(5, 2, 2, 1)  # a batch of 5 images of height 2
+
+
+def test_every_network_call_of_the_step_is_in_training_mode_and_the_batch_is_the_first_axis():
+    log = {"generator": [], "discriminator": []}
+    gan = recording_gan(log)
+    drawn = []
+    real_random_inputs = gan.random_inputs
+    gan.random_inputs = lambda batch_size: drawn.append(batch_size) or real_random_inputs(batch_size)
+    log["generator"].clear(), log["discriminator"].clear()  # the calls that built the networks
+    gan.fit(REAL, batch_size=5, epochs=1, verbose=0)
+    # G twice (D's step, then G's), D three times (real, generated, then in G's step), each with training=True:
+    # batch normalisation and dropout behave as in training
+    assert log == {"generator": [True, True], "discriminator": [True, True, True]}
+    assert [keras.ops.convert_to_numpy(size) for size in drawn] == [5, 5]  # as many fakes as real images, not 2
+
+
+def test_with_several_replicas_the_reported_losses_are_the_whole_batchs(monkeypatch):
+    """Under tf.distribute Keras' loss gives each replica its share (the loss divided by the replicas, so that the
+    summed gradients are the whole batch's); the step multiplies the reported losses back: the same as on one device.
+    Here the one device's strategy says it has two replicas."""
+    import tensorflow as tf
+
+    def one_step():  # called directly, as fit's compiled step calls it: the trackers then hold this step alone
+        logs = recording_gan({"generator": [], "discriminator": []}).train_step(REAL)
+        return {name: float(keras.ops.convert_to_numpy(value)) for name, value in logs.items()}
+
+    single = one_step()
+    real_get_strategy = tf.distribute.get_strategy
+
+    class TwoReplicas:  # the default strategy, saying it has two replicas
+        num_replicas_in_sync = 2
+
+        def __getattr__(self, name):
+            return getattr(real_get_strategy(), name)
+
+    monkeypatch.setattr(tf.distribute, "get_strategy", TwoReplicas)
+    doubled = one_step()  # each loss_fn value halved by Keras, doubled by the step
+    for name in ("d_loss", "d_real", "d_fake"):  # measured before any weight moved
+        assert doubled[name] == pytest.approx(single[name], rel=1e-6), name
+    # G's loss comes after D's step, which moved half as far here (one replica's half-gradient, with no other
+    # replica's half to add): near the one-device value, not a half or a quarter of it.
+    assert doubled["g_loss"] == pytest.approx(single["g_loss"], rel=0.02)
+    assert tf.distribute.get_strategy().num_replicas_in_sync == 2  # the loss did see two replicas
