@@ -190,3 +190,26 @@ def test_bad_flag_is_one_line_exit_2(run_main):
 
 def test_numpy_only(assert_numpy_only):
     assert_numpy_only("attention.scratch")
+
+
+def test_flops_per_query_counted_by_hand():
+    """One call for one example, a multiply-add counted as 2 (benchmarks/speed.py's FLOP column for attention/):
+    query size 3, value size 5, 7 source states, 4 units."""
+    from attention import layers as attention_layers
+
+    shapes = [(None, 3), (None, 7, 5)]
+    bahdanau = attention_layers.BahdanauAttention(4)
+    bahdanau.build(shapes)
+    # W1 s: 3 x 4 once; per state W2 h_j (5 x 4), v . tanh (4), a_j h_j (5): 2 (12 + 7 (20 + 4 + 5)) = 430
+    assert bahdanau.flops_per_query(7) == 430 and bahdanau.flops_per_query(1) == 2 * (12 + 29)
+    general = attention_layers.LuongAttention("general")
+    general.build(shapes)
+    # h_t W_a: 3 x 5 once; per state h_t W_a . h_s (5) and a_s h_s (5): 2 (15 + 7 x 10) = 170
+    assert general.flops_per_query(7) == 170
+    concat = attention_layers.LuongAttention("concat", units=4)
+    concat.build(shapes)
+    # W_a [h_t; h_s] (8 x 4) once and per state, v . tanh (4), a_s h_s counted on the 8 rows: 2 (32 + 7 (32 + 4 + 8))
+    assert concat.flops_per_query(7) == 680
+    dot = attention_layers.LuongAttention("dot")
+    dot.build([(None, 5), (None, 7, 5)])
+    assert dot.flops_per_query(7) == 0
