@@ -213,3 +213,23 @@ def test_flops_per_query_counted_by_hand():
     dot = attention_layers.LuongAttention("dot")
     dot.build([(None, 5), (None, 7, 5)])
     assert dot.flops_per_query(7) == 0
+
+
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_without_a_mask_each_row_is_its_own_softmax(mechanism, keras, attention_layers):
+    """No mask (every position real): the same weights and context as a mask that keeps everything, each row of
+    weights a softmax of its own scores, summing to 1."""
+    value_dim = QUERY_DIM if mechanism == "luong_dot" else VALUE_DIM
+    query, values, _ = random_example(value_dim=value_dim)
+    layer = make_layer(attention_layers, mechanism)
+    context, weights = to_numpy(keras, layer([query, values]))
+    kept_context, kept_weights = to_numpy(keras, layer([query, values], mask=np.ones((BATCH, TIME), bool)))
+    np.testing.assert_allclose(weights, kept_weights, atol=1e-6)
+    np.testing.assert_allclose(context, kept_context, atol=1e-6)
+    np.testing.assert_allclose(weights.sum(axis=1), np.ones(BATCH), atol=1e-6)
+
+
+def test_output_shapes_are_the_context_and_the_weights(attention_layers):
+    layer = attention_layers.BahdanauAttention(UNITS)
+    assert layer.compute_output_shape([(3, 5), (3, 7, 6)]) == ((3, 6), (3, 7))
+    assert layer.compute_output_shape([(None, 5), (None, 9, 2)]) == ((None, 2), (None, 9))
