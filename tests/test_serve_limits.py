@@ -236,3 +236,33 @@ def test_the_queue_runs_the_model_under_its_lock_and_learns_its_time():
     assert asyncio.run(queue.run(4, model, 21)) == 42
     assert held == [True] and queue.admitted == []
     assert 0 <= queue.seconds_per_unit < 0.5  # a fast call: well under a second per unit
+
+
+def test_start_up_times_the_warm_answer_for_the_queues_first_estimate(monkeypatch):
+    """load_task answers the example twice: the first call traces the model's graph (slow, once), the second is what
+    a request takes, and only it is timed, per unit of work."""
+    import time
+
+    from serve import loading
+
+    class SlowFirstTask:
+        class Body:
+            model_validate = staticmethod(lambda example: example)
+
+        calls = 0
+
+        def example(self):
+            return {"steps": 2}
+
+        def work(self, example):
+            return example["steps"]
+
+        def answer(self, example):
+            self.calls += 1
+            time.sleep(0.6 if self.calls == 1 else 0.05)
+
+    task = SlowFirstTask()
+    monkeypatch.setattr(loading, "open_run_folder", lambda run_dir: run_dir)
+    monkeypatch.setattr(loading, "make_task", lambda run: task)
+    assert loading.load_task("runs/x") is task and task.calls == 2
+    assert 0.025 <= task.seconds_per_unit < 0.2  # 0.05 s for 2 units; the traced call alone would be 0.3 per unit
