@@ -69,7 +69,7 @@ def test_frechet_distance_of_one_feature_and_of_the_same_gaussian():
 def test_a_square_root_with_a_large_imaginary_part_is_refused(monkeypatch):
     # (C_a C_b)^(1/2) of two covariances is real; rounding may leave an imaginary part below SQRTM_TOLERANCE
     # (dropped), anything larger means the statistics are not covariances and is an error, not a number.
-    small = np.eye(2) + 1j * (evaluation.SQRTM_TOLERANCE / 2) * np.eye(2)
+    small = np.eye(2) + 1j * evaluation.SQRTM_TOLERANCE * np.eye(2)  # at the tolerance: still rounding
     monkeypatch.setattr(scipy.linalg, "sqrtm", lambda matrix: small)
     assert evaluation.frechet_distance_from_statistics(np.zeros(2), np.eye(2), np.zeros(2), np.eye(2)) == \
         pytest.approx(2 + 2 - 2 * 2)
@@ -212,6 +212,30 @@ def test_a_scorer_file_that_does_not_load_is_replaced(tmp_path, caplog):
     assert keras.saving.load_model(path).count_params() == scorer.count_params()
 
 
+def test_a_scorer_file_with_code_in_it_is_never_run_but_replaced(tmp_path, caplog):
+    """The cached scorer is loaded in Keras' safe mode: a file whose Lambda layer carries code does not load (so the
+    code never runs), and a new scorer is trained in its place."""
+    ran = []
+    images = keras.Input((4, 4, 1))
+    planted = keras.Model(images, keras.layers.Lambda(lambda x: ran.append(1) or x)(images))
+    path = tmp_path / "deep" / "runs" / "gan" / "scorer-tiny-quick.keras"  # folders that do not exist yet
+    path.parent.mkdir(parents=True)
+    planted.save(path)
+    ran.clear()
+    with caplog.at_level(logging.INFO, logger="gan.evaluation"):
+        _, info = evaluation.load_or_train_scorer(tiny_digits(), tmp_path / "deep" / "runs", quick=True)
+    assert info["trained_now"] and ran == []
+    assert caplog.messages[0].startswith(f"scorer: could not load {path} (")
+    assert "Lambda" in caplog.messages[0] and "(None)" not in caplog.messages[0]  # Keras' reason, in the log
+
+
+def test_the_scorer_is_saved_under_folders_made_for_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(keras.Model, "fit", lambda self, x, y, **kwargs: None)
+    _, info = evaluation.load_or_train_scorer(tiny_digits(), tmp_path / "new" / "runs", quick=True)
+    assert info["path"] == str(tmp_path / "new" / "runs" / "gan" / "scorer-tiny-quick.keras")
+    assert (tmp_path / "new" / "runs" / "gan" / "scorer-tiny-quick.keras").is_file()
+
+
 def test_scorer_outputs_are_the_features_and_probabilities_batch_by_batch():
     keras.utils.set_random_seed(0)
     scorer = evaluation.build_scorer((4, 4, 1), 3)
@@ -228,7 +252,11 @@ def test_scorer_outputs_are_the_features_and_probabilities_batch_by_batch():
 # ---------------------------------------------------------------------------------------------------------------
 # The monitor and the evaluator, with a stand-in scorer (features: the pixels; class: the brightest quarter)
 
+SCORER, GENERATOR = object(), object()  # what the evaluator is given; the stand-ins check they get these
+
+
 def stand_in_outputs(scorer, images):
+    assert scorer is SCORER
     flat = np.asarray(images, "float64").reshape(len(images), -1)
     quarters = np.stack([flat[:, [0, 1, 4, 5]].mean(1), flat[:, [8, 9, 12, 13]].mean(1), flat[:, [2, 3]].mean(1)], 1)
     exp = np.exp(4 * quarters)
@@ -236,6 +264,7 @@ def stand_in_outputs(scorer, images):
 
 
 def stand_in_generate(generator, noise, labels=None):
+    assert generator is GENERATOR
     shift = 0.0 if labels is None else 0.1 * np.asarray(labels)[:, None]
     return np.tanh(noise[:, :16] + shift).reshape(-1, 4, 4, 1).astype("float32")
 
@@ -247,8 +276,8 @@ def stand_ins(monkeypatch):
 
 
 def by_hand(images, reference, labels=None):
-    features, probabilities = stand_in_outputs(None, images)
-    scores = {"fid": evaluation.frechet_distance(features, stand_in_outputs(None, reference)[0]),
+    features, probabilities = stand_in_outputs(SCORER, images)
+    scores = {"fid": evaluation.frechet_distance(features, stand_in_outputs(SCORER, reference)[0]),
               **evaluation.class_spread(probabilities)}
     if labels is not None:
         scores["label_agreement"] = float(np.mean(probabilities.argmax(axis=1) == labels))
@@ -260,14 +289,15 @@ def test_the_monitor_scores_the_fixed_validation_noise_against_the_validation_sp
     dataset = tiny_digits()
 
     class Holder:
-        generator = None
+        generator = GENERATOR
 
-    monitor = evaluation.FidMonitor(None, dataset, latent_dim=20, conditional=conditional)
+    monitor = evaluation.FidMonitor(SCORER, dataset, latent_dim=20, conditional=conditional)
     monitor.set_model(Holder())
     logs = {"d_loss": 1.0}
     monitor.on_epoch_end(0, logs)
     labels = evaluation.requested_labels(12, 3) if conditional else None
-    expected = by_hand(stand_in_generate(None, sample_noise(12, 20, evaluation.VAL_NOISE_SEED), labels), dataset.x_val)
+    expected = by_hand(stand_in_generate(GENERATOR, sample_noise(12, 20, evaluation.VAL_NOISE_SEED), labels),
+                       dataset.x_val)
     assert logs == {"d_loss": 1.0, "val_fid": pytest.approx(expected["fid"]),
                     "val_min_class_fraction": pytest.approx(expected["min_class_fraction"])}
     monitor.on_epoch_end(1, None)  # Keras may call it without logs
@@ -280,12 +310,12 @@ def test_the_evaluator_scores_test_noise_against_test_and_validation_noise_again
     shown = {}
     monkeypatch.setattr(evaluation.visualize, "plot_class_spread", lambda fractions, path: shown.update(
         fractions, path=path))
-    result = evaluation.evaluate_generator(None, dataset, None, latent_dim=20, conditional=conditional,
+    result = evaluation.evaluate_generator(GENERATOR, dataset, SCORER, latent_dim=20, conditional=conditional,
                                            run_dir=tmp_path)
     labels = evaluation.requested_labels(12, 3) if conditional else None
-    samples = stand_in_generate(None, sample_noise(12, 20, evaluation.TEST_NOISE_SEED), labels)
+    samples = stand_in_generate(GENERATOR, sample_noise(12, 20, evaluation.TEST_NOISE_SEED), labels)
     test = by_hand(samples, dataset.x_test, labels)
-    validation = by_hand(stand_in_generate(None, sample_noise(12, 20, evaluation.VAL_NOISE_SEED), labels),
+    validation = by_hand(stand_in_generate(GENERATOR, sample_noise(12, 20, evaluation.VAL_NOISE_SEED), labels),
                          dataset.x_val, labels)
     fractions = test.pop("class_fractions")
     validation.pop("class_fractions")
@@ -300,3 +330,15 @@ def test_the_evaluator_scores_test_noise_against_test_and_validation_noise_again
     assert shown["real (validation split)"] == real.pop("class_fractions")
     assert result.baselines["real"] == pytest.approx(real)
     assert ("label_agreement" in result.baselines["noise"]) is False
+
+
+def test_the_mean_image_baseline_stays_in_the_pixel_range():
+    """Digits have a black (-1) background: the mean image there is -1, and its noise is clipped back to -1..1."""
+    x_train = np.full((6, 4, 4, 1), -1.0, "float32")
+    x_train[:, :2] = 1.0  # the top half white in every image: the mean is 1 there
+    dataset = Dataset("edges", "classification", x_train, np.zeros(6, "int64"), x_train[:3], np.zeros(3, "int64"),
+                      x_train[:3], np.zeros(3, "int64"), class_names=["0"])
+    mean_image = evaluation.baseline_images(dataset, 200)["mean_image"]
+    assert mean_image.dtype == np.float32
+    assert mean_image.min() == -1.0 and mean_image.max() == 1.0  # clipped on both sides, about half the pixels
+    assert 0.3 < np.mean(np.abs(mean_image) == 1.0) < 0.7
