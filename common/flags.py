@@ -82,14 +82,21 @@ def build_parser(
     groups = {field.name: field_group(config_class, field.name) for field in fields}
     order = [None, *(g for g in dict.fromkeys(groups.values()) if g not in (None, TRAINING, SPEED)), TRAINING, SPEED]
     sections = {}
+    datasets = next((field.metadata.get("choices") for field in fields if field.name == "dataset"), None)
     if any(groups.values()):
         folder, script = script_name(config_class).removesuffix(".py").split("/")
         own = f"{folder} {'model' if script == 'train' else script}"  # lstm model, deep_rnn compare
-        sections = {group: parser.add_argument_group(group or own) for group in order if group in groups.values()}
+        sections = {
+            group: parser.add_argument_group(shown_heading(group, datasets) or group or own)
+            for group in order
+            if group in groups.values()
+        }
     for field in fields:
         section = sections.get(groups[field.name], parser)
         kind = value_type(hints[field.name])
         help_text = field.metadata.get("help", "").replace("%", "%%")  # argparse reads % as a format: "65%" -> "65%%"
+        if shown_heading(groups[field.name], datasets) == "":  # a shared flag for data sets this script lacks
+            help_text = argparse.SUPPRESS
         if kind is bool:  # a switch: --quick turns it on; one that defaults to on also gets --no-<name>
             action = argparse.BooleanOptionalAction if field.default else "store_true"
             section.add_argument(flag_name(field.name), action=action, default=field.default, help=help_text)
@@ -103,6 +110,17 @@ def build_parser(
                 help=help_text,
             )
     return parser
+
+
+def shown_heading(group: str | None, datasets: typing.Sequence[str] | None) -> str | None:
+    """The heading of a group of flags that only some data sets read, naming only the data sets this script offers:
+    "sine, airline, stock, text (windows)" -> "sine, airline, stock (windows)" for a script without text; "" when it
+    offers none of them (its flags are then left out of --help); None for the other headings."""
+    if group in (None, DATA, TRAINING, SPEED) or not datasets:
+        return None
+    names, _, qualifier = group.partition(" (")
+    kept = [name for name in names.split(", ") if name in datasets]
+    return ", ".join(kept) + (f" ({qualifier}" if qualifier else "") if kept else ""
 
 
 def field_group(config_class: type, name: str) -> str | None:
