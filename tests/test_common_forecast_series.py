@@ -48,7 +48,9 @@ def test_airline_is_the_shipped_file_with_its_defaults():
     assert data.x_train.shape[1:] == (3, 1) and data.y_train.ndim == 1 and not data.meta["many_to_many"]
     assert data.meta["transform"] == "seasonal-log-difference"
     assert data.meta["split"] == split_in_time(144, 0.33)
-    assert load_airline(validation_shift=2).meta["split"] == split_in_time(144, 0.33, 0.15, 2)
+    shifted = load_airline(validation_shift=2, many_to_many=True)
+    assert shifted.meta["split"] == split_in_time(144, 0.33, 0.15, 2) and shifted.meta["many_to_many"] is True
+    assert shifted.y_train.shape[1:] == (3,)  # a target for every step of the window
 
 
 @pytest.mark.parametrize("content, message", [
@@ -83,5 +85,5 @@ def test_stock_is_matplotlibs_file_read_without_pickle(monkeypatch):
     assert data.x_train.shape[1:] == (30, 1) and data.y_train.ndim == 1 and not data.meta["many_to_many"]
     assert data.meta["transform"] == "log-difference"
     assert data.meta["split"] == split_in_time(1047, 0.25)
-    assert load_stock(validation_shift=3, many_to_many=True).meta["split"] == \
-        split_in_time(1047, 0.25, 0.15, 3)
+    shifted = load_stock(validation_shift=3, many_to_many=True)
+    assert shifted.meta["split"] == split_in_time(1047, 0.25, 0.15, 3) and shifted.meta["many_to_many"] is True
