@@ -95,11 +95,11 @@ def test_two_workers_write_one_run_folder_with_the_single_device_loss(tmp_path, 
     assert first_epoch_loss(run_dir) == pytest.approx(single_device_loss, rel=LOSS_TOLERANCE)
 
 
-# Every kind of model the folders train: images, a sequence, a sequence-to-sequence model, a GAN's own train_step.
+# Every kind of training the folders do: images, a sequence, a sequence-to-sequence model, a GAN's own train_step.
 MIRRORED_KINDS = {
     "cnn.train": ["--dataset", "digits", "--arch", "basic", "--no-augment"],
     "lstm.train": ["--dataset", "sine"],
-    "attention.train": [],
+    "attention.train": ["--units", "16", "--embedding-dim", "8", "--num-heatmaps", "1"],  # small: the replicas matter
     "gan.train": ["--dataset", "digits"],
 }
 
@@ -112,7 +112,8 @@ def test_mirrored_trains_every_kind_of_model_on_two_replicas(tmp_path, run_scrip
     # 2026-12-06), which a real run, one process and one strategy from the start, never meets.)
     code = ["import importlib, json"]
     for module, argv in MIRRORED_KINDS.items():
-        argv = [*argv, "--quick", "--distribute", "mirrored", "--output-dir", str(tmp_path / module.split(".")[0])]
+        argv = [*argv, "--quick", "--epochs", "1", "--distribute", "mirrored",  # one epoch: the replicas are the point
+                "--output-dir", str(tmp_path / module.split(".")[0])]
         code.append(f"print('RESULT', json.dumps(importlib.import_module({module!r}).main({argv!r})['test']))")
     completed = run_script(["-c", "\n".join(code)], env=child_env())
     assert completed.returncode == 0, completed.stderr[-2000:]

@@ -112,7 +112,7 @@ def check_standalone(folder, dest, run_script, pytest_args=()):
     trained = run_script(["-m", f"{folder}.train", "--quick"], cwd=dest, env=env)
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert trained.stdout.splitlines()[-1].startswith("test_") and "run_dir=runs/" in trained.stdout
-    tested = run_script(["-m", "pytest", "-q", *pytest_args], cwd=dest, env=env)
+    tested = run_script(["-m", "pytest", "-q", "-n", "0", *pytest_args], cwd=dest, env=env)  # one process: a suite runs
     assert tested.returncode == 0, tested.stdout[-3000:]
     assert " passed" in tested.stdout.splitlines()[-1] and "failed" not in tested.stdout.splitlines()[-1]
     return summary
