@@ -83,19 +83,18 @@ def build_parser(
     order = [None, *(g for g in dict.fromkeys(groups.values()) if g not in (None, TRAINING, SPEED)), TRAINING, SPEED]
     sections = {}
     datasets = next((field.metadata.get("choices") for field in fields if field.name == "dataset"), None)
+    headings = {group: shown_heading(group, datasets) for group in set(groups.values())}
     if any(groups.values()):
         folder, script = script_name(config_class).removesuffix(".py").split("/")
         own = f"{folder} {'model' if script == 'train' else script}"  # lstm model, deep_rnn compare
         sections = {
-            group: parser.add_argument_group(shown_heading(group, datasets) or group or own)
-            for group in order
-            if group in groups.values()
+            group: parser.add_argument_group(headings[group] or group or own) for group in order if group in headings
         }
     for field in fields:
         section = sections.get(groups[field.name], parser)
         kind = value_type(hints[field.name])
         help_text = field.metadata.get("help", "").replace("%", "%%")  # argparse reads % as a format: "65%" -> "65%%"
-        if shown_heading(groups[field.name], datasets) == "":  # a shared flag for data sets this script lacks
+        if headings[groups[field.name]] == "":  # a shared flag for data sets this script lacks
             help_text = argparse.SUPPRESS
         if kind is bool:  # a switch: --quick turns it on; one that defaults to on also gets --no-<name>
             action = argparse.BooleanOptionalAction if field.default else "store_true"

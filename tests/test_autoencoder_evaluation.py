@@ -12,6 +12,7 @@ import pytest
 from autoencoder import evaluation, visualize
 from autoencoder.dataset import leave_out_class
 from common.datasets import Dataset
+from test_baselines import images  # 2x2 images from rows of 4 pixels, as the baselines' tests make them
 
 
 class ConstantModel:
@@ -22,10 +23,6 @@ class ConstantModel:
 
     def predict(self, x, verbose=0, batch_size=None):
         return np.broadcast_to(self.image, np.shape(x)).copy()
-
-
-def images(rows) -> np.ndarray:
-    return np.asarray(rows, "float32").reshape(-1, 2, 2, 1)
 
 
 @pytest.fixture

@@ -200,9 +200,9 @@ def test_every_folder_help_is_grouped_and_keeps_every_flag(folder, monkeypatch):
     assert sorted(listed + hidden) == sorted(action.option_strings[0] for action in parser._actions)  # each just once
     assert sorted(listed + hidden) == sorted(["-h", *(flag_name(field.name) for field in
                                                      dataclasses.fields(config_class))])
-    offered = dataclasses.fields(config_class)[[f.name for f in dataclasses.fields(config_class)].index("dataset")]
+    offered = next(field.metadata["choices"] for field in dataclasses.fields(config_class) if field.name == "dataset")
     for heading in headings[3:-2]:  # each data set's heading names only data sets of this folder
-        assert set(heading.split(" (")[0].split(", ")) <= set(offered.metadata["choices"]), heading
+        assert set(heading.split(" (")[0].split(", ")) <= set(offered), heading
 
 
 def test_a_folder_without_text_hides_the_text_flags_but_accepts_them(monkeypatch):

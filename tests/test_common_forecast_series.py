@@ -36,6 +36,18 @@ def test_sine_settings_reach_the_series():
         load_sine(window=4, num_points=19)
 
 
+def check_window_transform_and_split(load, window: int, transform: str, length: int, test_fraction: float,
+                                     shift: int) -> None:
+    """load()'s defaults (its window, one value out, its transform, the split with no shift), and a validation shift
+    and many_to_many passed on (a target for every step of the window)."""
+    data = load()
+    assert data.x_train.shape[1:] == (window, 1) and data.y_train.ndim == 1 and not data.meta["many_to_many"]
+    assert data.meta["transform"] == transform and data.meta["split"] == split_in_time(length, test_fraction)
+    shifted = load(validation_shift=shift, many_to_many=True)
+    assert shifted.meta["split"] == split_in_time(length, test_fraction, 0.15, shift)
+    assert shifted.meta["many_to_many"] is True and shifted.y_train.shape[1:] == (window,)
+
+
 def test_airline_is_the_shipped_file_with_its_defaults():
     months, passengers = read_airline_passengers()
     data = load_airline()
@@ -45,12 +57,7 @@ def test_airline_is_the_shipped_file_with_its_defaults():
     assert data.name == "airline" and data.meta["dates"] == months and data.meta["season"] == 12
     assert data.meta["source"] == "data/airline_passengers.csv (Box, Jenkins & Reinsel, series G)"
     assert data.meta["unit"] == "passengers (thousands)" and data.meta["time_unit"] == "month"
-    assert data.x_train.shape[1:] == (3, 1) and data.y_train.ndim == 1 and not data.meta["many_to_many"]
-    assert data.meta["transform"] == "seasonal-log-difference"
-    assert data.meta["split"] == split_in_time(144, 0.33)
-    shifted = load_airline(validation_shift=2, many_to_many=True)
-    assert shifted.meta["split"] == split_in_time(144, 0.33, 0.15, 2) and shifted.meta["many_to_many"] is True
-    assert shifted.y_train.shape[1:] == (3,)  # a target for every step of the window
+    check_window_transform_and_split(load_airline, 3, "seasonal-log-difference", 144, 0.33, shift=2)
 
 
 @pytest.mark.parametrize("content, message", [
@@ -82,8 +89,4 @@ def test_stock_is_matplotlibs_file_read_without_pickle(monkeypatch):
     assert data.name == "stock" and len(data.meta["series"]) == 1047 and data.meta["dates"][0] == "2004-08-19"
     assert data.meta["source"] == "matplotlib sample data goog.npz (Google daily prices, Yahoo! Finance)"
     assert data.meta["unit"] == "closing price (US dollars)" and data.meta["time_unit"] == "trading day"
-    assert data.x_train.shape[1:] == (30, 1) and data.y_train.ndim == 1 and not data.meta["many_to_many"]
-    assert data.meta["transform"] == "log-difference"
-    assert data.meta["split"] == split_in_time(1047, 0.25)
-    shifted = load_stock(validation_shift=3, many_to_many=True)
-    assert shifted.meta["split"] == split_in_time(1047, 0.25, 0.15, 3) and shifted.meta["many_to_many"] is True
+    check_window_transform_and_split(load_stock, 30, "log-difference", 1047, 0.25, shift=3)
