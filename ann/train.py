@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(config.verbose)
     import keras
 
-    from ann.model import build_model
+    from ann.model import build_model, end_to_end
     from common.distribute import make_strategy
     from common.evaluation import classical_baselines, evaluate_classification, evaluate_regression
     from common.runs import finish_run, start_run
@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> dict:
     evaluate = evaluate_regression if dataset.task == "regression" else evaluate_classification
     evaluation = evaluate(model, dataset, run_dir)
     evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
-    result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
+    # ---- Saved: model.keras is the network with its preprocessing inside (raw rows in, the target's units out)
+    result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds)
     print(result["summary"])
     return result
 

@@ -4,11 +4,12 @@ data set it was trained on, rebuilt by the folder's own dataset.py.
     config, metrics = check_run_folder("runs/ann/digits-20261122-184501")   # standard library only: fast
     run = open_run_folder("runs/ann/digits-20261122-184501")   # RunFolder: path, config, metrics, model, dataset
 
-A run folder keeps the trained network but not everything needed to feed it new inputs: ann/'s feature scaler, a
-forecast's scaler and transform, a text model's vocabulary, the class names. They are all rebuilt here from
-config.json, by calling the folder's own `load_dataset` with the flags the run was trained with: every default data
-set is embedded and deterministic (fixed split seeds), so the server sees exactly what training saw. A data set that
-had to be downloaded must still be in Keras' cache, and a --image-dir or --pairs file must still be where it was.
+A run folder keeps the trained network but not yet everything needed to feed it new inputs: a forecast's scaler
+and transform, a text model's vocabulary, the class names (ann/'s model.keras has its feature scaling inside). They
+are all rebuilt here from config.json, by calling the folder's own `load_dataset` with the flags the run was trained
+with: every default data set is embedded and deterministic (fixed split seeds), so the server sees exactly what
+training saw. A data set that had to be downloaded must still be in Keras' cache, and a --image-dir or --pairs file
+must still be where it was.
 Nothing here writes a file.
 """
 
@@ -68,6 +69,13 @@ class RunFolder:
     def name(self) -> str:
         """'ann/digits-20261122-184501': what a page shows, without the server's own path."""
         return f"{self.folder}/{self.path.name}"
+
+    def raw_inputs(self, x: np.ndarray) -> np.ndarray:
+        """The data set's arrays (x_test, say) as model.keras reads them. A folder whose saved model has its
+        preprocessing inside gives its dataset.py a raw_features(dataset, x) that undoes it (ann/: standardized
+        features back to the raw rows); for every other folder the arrays are what the model reads."""
+        raw_features = getattr(importlib.import_module(f"{self.folder}.dataset"), "raw_features", None)
+        return x if raw_features is None else raw_features(self.dataset, x).astype("float32")
 
 
 def read_json(path: Path) -> dict:
@@ -186,37 +194,3 @@ def check_model_fits_data(run: RunFolder) -> None:
         f"{run.path / 'model.keras'} reads inputs of shape {expected} but config.json describes "
         f"{run.dataset.name} examples of shape {given}; the files do not come from the same run",
     )
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# ann/'s scaler: the one thing its loader fits and does not return
-
-
-def rebuild_ann_scaler(dataset) -> tuple[object, np.ndarray, list[str]]:
-    """(scaler, raw test features, feature names) for an ann/ run on digits, breast_cancer or diabetes.
-
-    ann/dataset.py standardizes those features with a StandardScaler fitted on the training split, and keeps only the
-    standardized arrays. The same split of the same scikit-learn data (common.datasets.split_three_ways, fixed
-    seed) and ann.dataset.standardize give the same scaler again; it is checked against the loader's own output.
-    """
-    from sklearn import datasets as sklearn_datasets
-
-    from ann.dataset import standardize
-    from common.datasets import split_three_ways
-
-    loaders = {
-        "digits": sklearn_datasets.load_digits,
-        "breast_cancer": sklearn_datasets.load_breast_cancer,
-        "diabetes": sklearn_datasets.load_diabetes,
-    }
-    bunch = loaders[dataset.name]()
-    x_train, _, _, _, x_test, _ = split_three_ways(bunch.data, bunch.target, stratify=dataset.task != "regression")
-    scaler, (standardized,) = standardize(x_train)
-    require(
-        np.allclose(standardized, dataset.x_train, atol=1e-5),
-        f"the rebuilt {dataset.name} scaler does not reproduce ann/dataset.py's features",
-    )
-    names = [str(name) for name in getattr(bunch, "feature_names", [])] or [
-        f"pixel {row},{column}" for row in range(8) for column in range(8)
-    ]
-    return scaler, x_test, names

@@ -7,7 +7,7 @@ its output into an answer in the data's own terms (class names, original units).
 
     kind            runs                                        input -> answer
     image           ann, cnn, deep_rnn, birnn on digit images   pixels in 0..1 -> top-k classes
-    features        ann on breast_cancer, diabetes              feature values -> top-k classes, or a value
+    features        ann on breast_cancer, diabetes              raw feature values -> top-k classes, or a value
     sequence        birnn tagging, the adding problem           values per step -> classes (per step), or a value
     forecast        rnn, lstm, gru, deep_rnn, birnn on series   the series so far -> the next values
     text, translation, reconstruction, samples                  serve/generative.py
@@ -24,11 +24,10 @@ import math
 import numpy as np
 
 from common.flags import require
-from serve.run_folder import RunFolder, rebuild_ann_scaler
+from serve.run_folder import RunFolder
 from serve.schemas import Body, FeaturesBody, ForecastBody, ImageBody, SequenceBody
 
 IMAGE_DATASETS = ("digits", "mnist5k", "mnist", "fashion_mnist", "cifar10")
-DIGITS_PIXEL_MAX = 16.0  # scikit-learn's 8x8 digits count 0..16 in each pixel
 # The side of the square a hand-drawn digit is fitted into before it is sent, as the data sets were made: MNIST
 # digits fill a 20 x 20 box centred in 28 x 28, scikit-learn's digits the whole 8 x 8.
 DIGIT_BOX = {"digits": 8, "mnist5k": 20, "mnist": 20}
@@ -139,18 +138,19 @@ class ImageClassifier(Task):
     def __init__(self, run: RunFolder):
         super().__init__(run)
         shape = run.dataset.x_train.shape[1:]
-        self.scaler = None
-        if run.folder == "ann":  # (h * w,) pixels; digits standardized by a scaler ann/dataset.py does not keep
+        # A flat model (ann/) reads the h * w raw pixels of a square gray image as one row: its model.keras scales
+        # them itself, from the pixels' raw range (meta["pixel_max"]: 16 for the 8x8 digits, 255 for MNIST).
+        self.flat = len(shape) == 1
+        if self.flat:
             side = math.isqrt(shape[0])
-            self.shape = (side, side, 1)
-            if run.dataset.name == "digits":
-                self.scaler, raw_test, _ = rebuild_ann_scaler(run.dataset)
-                self.first_test_image = raw_test[0].reshape(side, side, 1) / DIGITS_PIXEL_MAX
-            else:
-                self.first_test_image = run.dataset.x_test[0].reshape(self.shape)
+            self.shape, self.pixel_max = (side, side, 1), run.dataset.meta["pixel_max"]
+            self.first_test_image = run.raw_inputs(run.dataset.x_test[:1])[0].reshape(self.shape) / self.pixel_max
         else:  # (h, w, channels) images, or (rows, columns) read row by row
             self.shape = tuple(shape) if len(shape) == 3 else (*shape, 1)
             self.first_test_image = run.dataset.x_test[0].reshape(self.shape)
+
+    def test_inputs(self, count: int) -> list[np.ndarray]:
+        return [self.run.raw_inputs(self.dataset.x_test[:count])]
 
     @property
     def max_body_bytes(self) -> int:
@@ -189,9 +189,8 @@ class ImageClassifier(Task):
 
     def model_input(self, image: np.ndarray) -> np.ndarray:
         """(1, ...) what this run's model reads, from an image (h, w, channels) in 0..1."""
-        if self.run.folder == "ann":
-            flat = image.reshape(1, -1)
-            return (flat if self.scaler is None else self.scaler.transform(flat * DIGITS_PIXEL_MAX)).astype("float32")
+        if self.flat:
+            return (image.reshape(1, -1) * self.pixel_max).astype("float32")
         return image.reshape(1, *self.dataset.x_train.shape[1:])
 
     def predict(self, body: ImageBody) -> dict:
@@ -200,20 +199,25 @@ class ImageClassifier(Task):
 
 
 class FeatureModel(Task):
-    """ann/ on tabular data: one value per feature, in the original units, standardized as in training."""
+    """ann/ on tabular data: one value per feature, in the data set's own units, as model.keras reads them (it
+    standardizes them itself); a regression answers in the target's units."""
 
     kind = "features"
     Body = FeaturesBody
 
     def __init__(self, run: RunFolder):
         super().__init__(run)
-        self.scaler, self.raw_test, self.feature_names = rebuild_ann_scaler(run.dataset)
+        self.feature_names = list(run.dataset.meta["feature_names"])
+        self.raw_test = run.raw_inputs(run.dataset.x_test)
 
     def input_description(self) -> dict:
         return {"features": self.feature_names, "classes": list(self.dataset.class_names)}
 
     def example(self) -> dict:
-        return {"features": [float(value) for value in self.raw_test[0]]}
+        return {"features": [float(f"{value:.7g}") for value in self.raw_test[0]]}  # float32's digits
+
+    def test_inputs(self, count: int) -> list[np.ndarray]:
+        return [self.raw_test[:count]]
 
     def predict(self, body: FeaturesBody) -> dict:
         count = len(self.feature_names)
@@ -221,9 +225,9 @@ class FeatureModel(Task):
             len(body.features) == count,
             f"features must hold {count} values, one per feature (got {len(body.features)}); GET /model lists them",
         )
-        output = self.call_model(self.scaler.transform([body.features]).astype("float32"))[0]
+        output = self.call_model(np.asarray([body.features], dtype="float32"))[0]
         if self.dataset.task == "regression":
-            return {"value": in_original_units(self.dataset, output)[0]}
+            return {"value": float(output[0])}
         return ranked(class_probabilities(output), self.dataset.class_names, body.top_k)
 
 

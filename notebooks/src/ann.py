@@ -44,7 +44,7 @@ import time
 import keras
 
 from ann.dataset import load_dataset
-from ann.model import build_model
+from ann.model import build_model, end_to_end
 from common.evaluation import classical_baselines, evaluate_classification, evaluate_regression
 from common.runs import finish_run, start_run
 from common.training import make_callbacks, make_optimizer, quick_settings
@@ -116,13 +116,14 @@ train_seconds = time.perf_counter() - start
 #
 # The network against a baseline that learns nothing (the most common class, or the training mean) and against what
 # a practitioner would fit first on the same split with scikit-learn (logistic regression and an SVM, or ridge
-# regression), each chosen on the validation split.
+# regression), each chosen on the validation split. The model saved as `model.keras` is the network with its scaling
+# inside (`end_to_end`): it reads raw rows, such as pixels from 0 to 16, and answers in the target's units.
 
 # %%
 evaluate = evaluate_regression if dataset.task == "regression" else evaluate_classification
 evaluation = evaluate(model, dataset, run_dir)
 evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
-result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
+result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds)
 print(result["summary"])
 
 # %% [markdown]
