@@ -16,7 +16,7 @@ from typing import Sequence
 import keras
 from keras import layers
 
-from common.tasks import output_layer
+from common.tasks import inference_copy, output_layer
 
 
 def build_model(input_dim: int, task: str, num_classes: int = 0, hidden_units: Sequence[int] = (64, 32),
@@ -60,10 +60,7 @@ def end_to_end(network: keras.Model, dataset) -> keras.Model:
         x = layers.Normalization(mean=scaler.mean_, variance=scaler.scale_**2, name="standardize")(raw)
     else:
         x = layers.Rescaling(1.0 / dataset.meta["pixel_max"], name="rescale")(raw)
-    # The same layers and weights, rebuilt from their config: an uncompiled copy, without the optimizer's state
-    inference = keras.Model.from_config(network.get_config())
-    inference.set_weights(network.get_weights())
-    outputs = inference(x)
+    outputs = inference_copy(network)(x)  # the same layers and weights, without the optimizer's state
     target = dataset.meta.get("target_scaler")
     if target is not None:
         outputs = layers.Normalization(mean=target.mean_, variance=target.scale_**2, invert=True,

@@ -7,7 +7,8 @@
     data = load_dataset(CnnConfig(image_dir="pets/", stream=True))      # the same, as file paths for image_pipeline
 
 Names: mnist5k (default) and digits work offline; mnist, fashion_mnist and cifar10 are downloaded by Keras.
-Pixels are divided by their maximum (255, or 16 for digits), a fixed scale that needs no statistics of any split.
+Pixels are divided by their maximum (255, or 16 for digits), a fixed scale that needs no statistics of any split;
+meta["pixel_max"] keeps it, for cnn/model.py's end_to_end (the saved model reads raw pixels) and raw_features.
 meta["flip_ok"] says whether a mirrored image is still a valid example of its class (a cat, yes; a 7, no), which
 decides whether `--augment` may flip.
 """
@@ -42,7 +43,7 @@ def downloaded_dataset(name: str, images_train, labels_train, images_test, label
     y_train, y_test = labels_train.reshape(-1).astype("int64"), labels_test.reshape(-1).astype("int64")
     return Dataset(name, "classification", x_train[:-num_val], y_train[:-num_val], x_train[-num_val:],
                    y_train[-num_val:], x_test, y_test, class_names=class_names,
-                   meta={"source": f"keras.datasets.{name}", "flip_ok": flip_ok})
+                   meta={"source": f"keras.datasets.{name}", "flip_ok": flip_ok, "pixel_max": 255.0})
 
 
 def load_mnist5k_images() -> Dataset:
@@ -126,7 +127,13 @@ def stream_image_dir(image_dir: str | Path, image_size: int = 64) -> Dataset:
     paths, labels, class_names = list_image_dir(image_dir)
     return Dataset(folder_name(image_dir), "classification", *split_three_ways(paths, labels, stratify=True),
                    class_names=class_names, meta={"source": f"image folder {Path(image_dir)}", "flip_ok": True,
-                                                  "input_shape": (image_size, image_size, 3)})
+                                                  "pixel_max": 255.0, "input_shape": (image_size, image_size, 3)})
+
+
+def raw_features(dataset: Dataset, x: np.ndarray) -> np.ndarray:
+    """Images of the data set (like dataset.x_test, in 0..1) as a user has them, 0..255 (0..16 for digits), float64:
+    what the saved model.keras reads."""
+    return np.asarray(x, dtype="float64") * dataset.meta["pixel_max"]
 
 
 SHUFFLE_BUFFER = 1024  # images held for shuffling; the split already put the files in random order

@@ -11,7 +11,8 @@
              halves the size with stride 2 and a 1x1 projection shortcut) - GlobalAveragePooling - output
 
 Every convolution is 3x3 with ReLU. The output layer follows the task (common/tasks.py): softmax over the classes,
-or one sigmoid unit for two.
+or one sigmoid unit for two. The network trains on pixels in 0..1; the model a run saves, end_to_end(network,
+dataset), divides raw pixels (0..255) itself.
 """
 
 from typing import Sequence
@@ -19,7 +20,7 @@ from typing import Sequence
 import keras
 from keras import layers
 
-from common.tasks import output_layer
+from common.tasks import inference_copy, output_layer
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -160,3 +161,12 @@ def build_model(input_shape: Sequence[int], num_classes: int, arch: str = "deep"
                               dropout_rate=dropout_rate, blocks=blocks, filters=filters)
     outputs = output_layer("classification", num_classes)(features)
     return keras.Model(inputs, outputs, name=name or f"cnn_{arch}")
+
+
+def end_to_end(network: keras.Model, dataset) -> keras.Model:
+    """The trained network behind Rescaling(1 / pixel_max): raw images in (0..255, or 0..16 for the 8x8 digits),
+    class probabilities out. What train.py saves as model.keras. Training reads the images dataset.py divided once,
+    so the results are those of the network alone."""
+    raw = keras.Input(shape=network.input_shape[1:], name="raw_image")
+    x = layers.Rescaling(1.0 / dataset.meta["pixel_max"], name="rescale")(raw)
+    return keras.Model(raw, inference_copy(network)(x), name=f"{network.name}_end_to_end")

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(config.verbose)
     import keras
 
-    from cnn.model import build_model
+    from cnn.model import build_model, end_to_end
     from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
     from common.distribute import make_strategy
     from common.evaluation import classical_baselines, evaluate_classification
@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> dict:
     # need every image in memory, so --stream leaves them out
     if not config.stream:
         evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
-    result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
+    # ---- Saved: model.keras is the network behind its rescaling (raw pixels in)
+    result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds)
     print(result["summary"])
     return result
 

@@ -110,10 +110,12 @@ def image_classification_dataset(
     source: str,
     **meta: Any,
 ) -> Dataset:
-    """Stratified 65/15/20 split of images of any shape, (n, h, w) or (n, h, w, c), divided by pixel_max into 0..1."""
+    """Stratified 65/15/20 split of images of any shape, (n, h, w) or (n, h, w, c), divided by pixel_max into 0..1
+    (kept in meta["pixel_max"])."""
     images = (np.asarray(images) / pixel_max).astype("float32")
     parts = split_three_ways(images, np.asarray(labels).astype("int64"), stratify=True)
-    return Dataset(name, "classification", *parts, class_names=class_names, meta={"source": source, **meta})
+    return Dataset(name, "classification", *parts, class_names=class_names,
+                   meta={"source": source, "pixel_max": pixel_max, **meta})
 
 
 def load_mnist5k() -> tuple[np.ndarray, np.ndarray]:

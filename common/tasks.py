@@ -7,6 +7,7 @@
     generation      Dense(vocabulary, softmax)       sparse categorical cross-entropy, at every time step
 
 Labels stay class indices (0, 1, ..., k-1), so the "sparse" cross-entropy is used and no one-hot encoding is needed.
+inference_copy gives a trained network's copy for the end-to-end model a run saves (ann/, cnn/: model.py's end_to_end).
 """
 
 import keras
@@ -72,3 +73,12 @@ def predicted_classes(probabilities: np.ndarray) -> np.ndarray:
     if probabilities.ndim == 2 and probabilities.shape[1] == 1:
         return (probabilities[:, 0] > 0.5).astype("int64")
     return probabilities.argmax(axis=-1).astype("int64")
+
+
+def inference_copy(network: keras.Model) -> keras.Model:
+    """The network's layers and weights, rebuilt from its config: an uncompiled copy without the optimizer's state.
+    A folder's end_to_end wraps it with its preprocessing for model.keras; the compiled network itself, nested there,
+    would carry its optimizer's slots (twice the weights again, for Adam) into the file."""
+    copy = keras.Model.from_config(network.get_config())
+    copy.set_weights(network.get_weights())
+    return copy

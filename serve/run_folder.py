@@ -70,12 +70,18 @@ class RunFolder:
         """'ann/digits-20261122-184501': what a page shows, without the server's own path."""
         return f"{self.folder}/{self.path.name}"
 
+    @property
+    def reads_raw(self) -> bool:
+        """True when model.keras has its preprocessing inside (ann/, cnn/): the folder's dataset.py then gives a
+        raw_features(dataset, x) that undoes the preprocessing of the data set's arrays."""
+        return hasattr(importlib.import_module(f"{self.folder}.dataset"), "raw_features")
+
     def raw_inputs(self, x: np.ndarray) -> np.ndarray:
-        """The data set's arrays (x_test, say) as model.keras reads them. A folder whose saved model has its
-        preprocessing inside gives its dataset.py a raw_features(dataset, x) that undoes it (ann/: standardized
-        features back to the raw rows); for every other folder the arrays are what the model reads."""
-        raw_features = getattr(importlib.import_module(f"{self.folder}.dataset"), "raw_features", None)
-        return x if raw_features is None else raw_features(self.dataset, x).astype("float32")
+        """The data set's arrays (x_test, say) as model.keras reads them: raw rows or pixels for a folder whose saved
+        model reads them (reads_raw), the arrays themselves for every other folder."""
+        if not self.reads_raw:
+            return x
+        return importlib.import_module(f"{self.folder}.dataset").raw_features(self.dataset, x).astype("float32")
 
 
 def read_json(path: Path) -> dict:

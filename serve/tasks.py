@@ -138,16 +138,14 @@ class ImageClassifier(Task):
     def __init__(self, run: RunFolder):
         super().__init__(run)
         shape = run.dataset.x_train.shape[1:]
-        # A flat model (ann/) reads the h * w raw pixels of a square gray image as one row: its model.keras scales
-        # them itself, from the pixels' raw range (meta["pixel_max"]: 16 for the 8x8 digits, 255 for MNIST).
-        self.flat = len(shape) == 1
-        if self.flat:
-            side = math.isqrt(shape[0])
-            self.shape, self.pixel_max = (side, side, 1), run.dataset.meta["pixel_max"]
-            self.first_test_image = run.raw_inputs(run.dataset.x_test[:1])[0].reshape(self.shape) / self.pixel_max
-        else:  # (h, w, channels) images, or (rows, columns) read row by row
-            self.shape = tuple(shape) if len(shape) == 3 else (*shape, 1)
-            self.first_test_image = run.dataset.x_test[0].reshape(self.shape)
+        # A flat model (ann/) reads the h * w pixels of a square gray image as one row; cnn/ reads (h, w, channels)
+        # images; deep_rnn/ and birnn/ (rows, columns), read row by row.
+        side = math.isqrt(shape[0]) if len(shape) == 1 else 0
+        self.shape = (side, side, 1) if side else tuple(shape) if len(shape) == 3 else (*shape, 1)
+        # A model that scales its pixels itself (ann/, cnn/: reads_raw) gets them in the data set's raw range
+        # (meta["pixel_max"]: 16 for the 8x8 digits, 255 for MNIST); the others read them in 0..1.
+        self.pixel_max = run.dataset.meta["pixel_max"] if run.reads_raw else 1.0
+        self.first_test_image = run.raw_inputs(run.dataset.x_test[:1])[0].reshape(self.shape) / self.pixel_max
 
     def test_inputs(self, count: int) -> list[np.ndarray]:
         return [self.run.raw_inputs(self.dataset.x_test[:count])]
@@ -189,9 +187,7 @@ class ImageClassifier(Task):
 
     def model_input(self, image: np.ndarray) -> np.ndarray:
         """(1, ...) what this run's model reads, from an image (h, w, channels) in 0..1."""
-        if self.flat:
-            return (image.reshape(1, -1) * self.pixel_max).astype("float32")
-        return image.reshape(1, *self.dataset.x_train.shape[1:])
+        return (image * self.pixel_max).reshape(1, *self.dataset.x_train.shape[1:]).astype("float32")
 
     def predict(self, body: ImageBody) -> dict:
         probabilities = class_probabilities(self.call_model(self.model_input(self.image(body)))[0])

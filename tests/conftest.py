@@ -33,6 +33,24 @@ def run_main(capsys):
 
 
 @pytest.fixture
+def readme_snippet(capsys):
+    """run(folder, run_dir): the code under a folder README's "### Use your trained model" (at most five lines), run
+    with its model.keras path replaced by run_dir's; returns the lines it printed."""
+    import re
+
+    def run(folder, run_dir):
+        readme = (REPO_ROOT / folder / "README.md").read_text(encoding="utf-8")
+        code = re.search(r"### Use your trained model\n.*?```python\n(.*?)```", readme, re.S).group(1)
+        assert len(code.strip().splitlines()) <= 5
+        path = re.search(r'load_model\("([^"]+)"\)', code).group(1)
+        capsys.readouterr()
+        exec(code.replace(path, str(Path(run_dir) / "model.keras")), {})  # the README's own code, nothing else
+        return capsys.readouterr().out.strip().splitlines()
+
+    return run
+
+
+@pytest.fixture
 def run_script():
     """Run `python *args` as a subprocess in cwd (default: the repository root); returns the CompletedProcess.
 

@@ -183,18 +183,10 @@ def test_quick_run_for_each_embedded_dataset(name, metric, tmp_path, run_main, a
     assert_scores_recomputed(run_dir, data, raw=lambda x: ann_dataset.raw_features(data, x))
 
 
-def test_the_readmes_five_lines_use_a_trained_model(tmp_path, run_main, capsys):
+def test_the_readmes_five_lines_use_a_trained_model(tmp_path, run_main, readme_snippet):
     """ann/README's "Use your trained model" code, run on a quick run's model.keras: one digit per raw row."""
-    import re
-
-    readme = (REPO_ROOT / "ann" / "README.md").read_text(encoding="utf-8")
-    code = re.search(r"### Use your trained model\n.*?```python\n(.*?)```", readme, re.S).group(1)
-    assert len(code.strip().splitlines()) <= 5
     result, _, _ = run_main(main, ["--quick", "--output-dir", str(tmp_path)])
-    path = re.search(r'load_model\("([^"]+)"\)', code).group(1)
-    capsys.readouterr()
-    exec(code.replace(path, str(Path(result["run_dir"]) / "model.keras")), {})
-    printed = capsys.readouterr().out.strip().splitlines()[-1]
+    printed = readme_snippet("ann", result["run_dir"])[-1]
     digits = [int(d) for d in printed.strip("[]").split()]
     # The digits the trained network inside gives these five rows standardized as in training
     import keras

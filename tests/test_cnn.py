@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from cnn import dataset as cnn_dataset
-from cnn.model import build_model
+from cnn.model import build_model, end_to_end
 from cnn.train import ARCHITECTURES, CnnConfig, main
 
 PLOTS = {"learning_curves.png", "confusion_matrix.png", "predictions_grid.png", "filters.png", "feature_maps.png"}
@@ -93,6 +93,27 @@ def test_augmentation_acts_only_in_training():
     assert not np.allclose(augmentation(image, training=True), image)
     no_flip = build_model((28, 28, 1), 10, arch="basic", augment=True, flip=False)
     assert "RandomFlip" not in [type(layer).__name__ for layer in no_flip.get_layer("augmentation").layers]
+
+
+def test_the_saved_end_to_end_model_reads_raw_pixels(tmp_path):
+    """end_to_end(network) on raw 0..16 digits equals the network on the images divided by 16, once saved and loaded
+    in safe mode, augmentation and all; the file holds no optimizer state."""
+    keras.utils.set_random_seed(0)
+    data = cnn_dataset.load_dataset(CnnConfig(dataset="digits"))
+    assert data.meta["pixel_max"] == 16.0
+    network = build_model(data.input_shape, 10, arch="basic", augment=True)
+    network.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    network.fit(data.x_train[:64], data.y_train[:64], epochs=1, verbose=0)
+    path = tmp_path / "model.keras"
+    end_to_end(network, data).save(path)
+    model = keras.saving.load_model(path, safe_mode=True)
+    raw = cnn_dataset.raw_features(data, data.x_test[:50])
+    assert raw.max() == 16.0 and np.allclose(raw, np.round(raw))  # scikit-learn's whole pixel counts
+    # training=False said each time: Keras' random image layers default to training when a model is called directly
+    answers = np.asarray(model(raw.astype("float32"), training=False))
+    assert np.allclose(answers, np.asarray(network(data.x_test[:50], training=False)), atol=1e-6)
+    assert [layer.name for layer in model.layers] == ["raw_image", "rescale", "cnn_basic"]
+    assert not hasattr(model.layers[2], "optimizer") or model.layers[2].optimizer is None
 
 
 def test_impossible_shapes_are_explained():
@@ -188,13 +209,15 @@ def test_downloaded_cifar10_keeps_keras_test_split(monkeypatch):
 # train.py
 
 def check_run(result, tmp_path, dataset, assert_scores_recomputed):
-    """The run folder of a --quick run on dataset; its scores recomputed from its model.keras. Returns metrics."""
+    """The run folder of a --quick run on dataset; its scores recomputed from its model.keras, which reads raw pixels
+    (0..255, or 0..16 for digits). Returns metrics."""
     run_dir = Path(result["run_dir"])
     assert run_dir.parent == tmp_path / "cnn" and run_dir.name.startswith(dataset.name)
     assert PLOTS <= {p.name for p in (run_dir / "plots").iterdir()}
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["epochs_run"] == 2 and metrics["test"]["accuracy"] == result["test"]["accuracy"]
-    assert_scores_recomputed(run_dir, dataset.quick_slice())
+    data = dataset.quick_slice()
+    assert_scores_recomputed(run_dir, data, raw=lambda x: cnn_dataset.raw_features(data, x))
     return metrics
 
 
@@ -208,13 +231,22 @@ def test_quick_run_for_each_architecture(arch, tmp_path, run_main, assert_scores
     assert out[-1].startswith("test_accuracy=") and f"params={result['params']}" in out[-1]
 
 
-def test_quick_run_on_mnist5k_learns(tmp_path, run_main, assert_scores_recomputed):
+def test_quick_run_on_mnist5k_learns(tmp_path, run_main, assert_scores_recomputed, readme_snippet):
     result, _, _ = run_main(main, ["--quick", "--arch", "basic", "--no-augment", "--learning-rate", "0.003",
                                    "--output-dir", str(tmp_path)])
     metrics = check_run(result, tmp_path, cnn_dataset.load_dataset(CnnConfig(dataset="mnist5k")),
                         assert_scores_recomputed)
     assert metrics["test"]["accuracy"] > 3 * metrics["baselines"]["majority_class"]["accuracy"]
     assert set(metrics["baselines"]) == {"majority_class", "logistic_regression", "svm"}
+    # The README's "Use your trained model" on this run: raw 0..255 images in, the digits of the network inside out
+    from common.datasets import load_mnist5k
+
+    printed = readme_snippet("cnn", result["run_dir"])[-1]
+    predicted, true = ([int(d) for d in part.split()] for part in printed.strip("[]").split("] ["))
+    images, labels = load_mnist5k()
+    network = keras.saving.load_model(Path(result["run_dir"]) / "model.keras").get_layer("cnn_basic")
+    assert true == list(labels[:5])
+    assert predicted == list(np.asarray(network(images[:5, ..., None] / 255.0, training=False)).argmax(axis=1))
 
 
 def test_quick_run_on_an_image_folder(tmp_path, run_main, assert_scores_recomputed):

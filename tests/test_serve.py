@@ -120,9 +120,12 @@ def test_image_answers_equal_the_model(name, tmp_path_factory):
     task, client = served(tmp_path_factory, name)
     dataset = task.dataset  # rebuilt by the folder's own loader: x_test is what the model was tested on
     # The user sends pixels in 0..1; ann/ standardized scikit-learn's 0..16 values, the others divided them by 16.
-    # ann/'s model.keras standardizes inside: the answers equal the trained network on its standardized test rows.
+    # model.keras scales inside (ann/ standardizes, cnn/ divides by 16): the answers equal the trained network inside
+    # on the test split it was scored on.
     images = digit_images(task) if name == "ann" else dataset.x_test.reshape(len(dataset.x_test), 8, 8)
-    network = task.model.get_layer("mlp") if name == "ann" else task.model
+    inside = [layer for layer in task.model.layers if isinstance(layer, keras.Model)]
+    network = inside[0] if task.run.reads_raw else task.model  # deep_rnn/'s rows: the saved network itself
+    assert task.run.reads_raw == (name != "rows") and len(inside) == task.run.reads_raw
     for i in range(3):
         answer = client.post("/predict", json={"pixels": images[i].tolist(), "top_k": 10}).json()
         expected = direct(network, dataset.x_test[i:i + 1])[0]

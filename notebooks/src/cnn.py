@@ -44,7 +44,7 @@ import time
 import keras
 
 from cnn.dataset import load_dataset
-from cnn.model import build_model
+from cnn.model import build_model, end_to_end
 from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
 from common.evaluation import classical_baselines, evaluate_classification
 from common.runs import finish_run, start_run
@@ -113,7 +113,8 @@ train_seconds = time.perf_counter() - start
 #
 # The network against the majority class and against what a practitioner would fit first on the pixels with
 # scikit-learn (logistic regression and an SVM), and pictures of what the network sees: its predictions on the first
-# test images, the first layer's filters, and the feature maps of one test image.
+# test images, the first layer's filters, and the feature maps of one test image. The model saved as `model.keras` is
+# the network behind its rescaling (`end_to_end`): it reads raw pixels, 0 to 255.
 
 # %%
 evaluation = evaluate_classification(model, dataset, run_dir)
@@ -124,7 +125,7 @@ plot_prediction_grid(dataset.x_test[:25], dataset.y_test[:25], predicted_classes
 plot_filters(model, run_dir / "plots" / "filters.png")
 plot_feature_maps(model, dataset.x_test[0], run_dir / "plots" / "feature_maps.png")
 evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
-result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
+result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds)
 print(result["summary"])
 
 # %% [markdown]
