@@ -114,8 +114,8 @@ def image_classification_dataset(
     (kept in meta["pixel_max"])."""
     images = (np.asarray(images) / pixel_max).astype("float32")
     parts = split_three_ways(images, np.asarray(labels).astype("int64"), stratify=True)
-    return Dataset(name, "classification", *parts, class_names=class_names,
-                   meta={"source": source, "pixel_max": pixel_max, **meta})
+    meta = {"source": source, "pixel_max": pixel_max, **meta}
+    return Dataset(name, "classification", *parts, class_names=class_names, meta=meta)
 
 
 def load_mnist5k() -> tuple[np.ndarray, np.ndarray]:
