@@ -14,7 +14,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python ann/train.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ann.dataset import DATASETS, load_dataset
+from ann.dataset import DATASETS, load_dataset, raw_features
 from common.config import TrainConfig, parse_int_list
 from common.flags import exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> dict:
     from ann.model import build_model, end_to_end
     from common.distribute import make_strategy
     from common.evaluation import classical_baselines, evaluate_classification, evaluate_regression
-    from common.runs import finish_run, start_run
+    from common.runs import describe_inputs, finish_run, start_run
     from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
                                  quick_settings)
 
@@ -94,8 +94,11 @@ def main(argv: list[str] | None = None) -> dict:
     evaluate = evaluate_regression if dataset.task == "regression" else evaluate_classification
     evaluation = evaluate(model, dataset, run_dir)
     evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
-    # ---- Saved: model.keras is the network with its preprocessing inside (raw rows in, the target's units out)
-    result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds)
+    # ---- Saved: model.keras is the network with its preprocessing inside (raw rows in, the target's units out), and
+    # inputs.json says what it reads, with a few raw test rows
+    inputs = describe_inputs("image" if "pixel_max" in dataset.meta else "features", dataset,
+                             raw_features(dataset, dataset.x_test[:16]))
+    result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds, inputs)
     print(result["summary"])
     return result
 

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> dict:
     from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
     from common.distribute import make_strategy
     from common.evaluation import classical_baselines, evaluate_classification
-    from common.runs import finish_run, start_run
+    from common.runs import describe_inputs, finish_run, start_run
     from common.tasks import loss_for_task, metrics_for_task, predicted_classes, predicted_confidence
     from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
                                  quick_settings)
@@ -146,8 +146,10 @@ def main(argv: list[str] | None = None) -> dict:
     # need every image in memory, so --stream leaves them out
     if not config.stream:
         evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
-    # ---- Saved: model.keras is the network behind its rescaling (raw pixels in)
-    result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds)
+    # ---- Saved: model.keras is the network behind its rescaling (raw pixels in), and inputs.json says what it reads,
+    # with a few raw test images
+    inputs = describe_inputs("image", dataset, first_images[:16] * dataset.meta["pixel_max"])
+    result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds, inputs)
     print(result["summary"])
     return result
 

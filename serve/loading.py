@@ -15,6 +15,8 @@ from serve.run_folder import RunFolder, open_run_folder
 
 def make_task(run: RunFolder) -> tasks.Task:
     """The task class that fits the run (see the module docstring's table); ValueError for a run serve cannot take."""
+    if run.inputs:  # inputs.json names the kind of input (ann/, cnn/): no data set is loaded
+        return {"image": tasks.ImageClassifier, "features": tasks.FeatureModel}[run.inputs["kind"]](run)
     dataset = run.dataset
     if run.folder == "gan":
         return generative.Samples(run)
@@ -31,10 +33,8 @@ def make_task(run: RunFolder) -> tasks.Task:
         "serving an imdb run needs Keras' IMDB word index (a download) to turn a review "
         "into word ids; serve does not do that yet",
     )
-    if run.folder == "cnn" or dataset.name in tasks.IMAGE_DATASETS:
+    if dataset.name in tasks.IMAGE_DATASETS:  # deep_rnn/ and birnn/ reading digit images row by row
         return tasks.ImageClassifier(run)
-    if run.folder == "ann":
-        return tasks.FeatureModel(run)
     return tasks.SequenceModel(run)
 
 

@@ -1,20 +1,25 @@
-"""Open a run folder for serving: its config.json and metrics.json, its model.keras (in Keras' safe mode), and the
-data set it was trained on, rebuilt by the folder's own dataset.py.
+"""Open a run folder for serving: its config.json and metrics.json, its model.keras (in Keras' safe mode), and what
+the model reads: inputs.json where the run wrote one, else the data set it was trained on, rebuilt by the folder's
+own dataset.py.
 
     config, metrics = check_run_folder("runs/ann/digits-20261122-184501")   # standard library only: fast
-    run = open_run_folder("runs/ann/digits-20261122-184501")   # RunFolder: path, config, metrics, model, dataset
+    run = open_run_folder("runs/ann/digits-20261122-184501")   # RunFolder: path, config, metrics, model, inputs
 
-A run folder keeps the trained network but not yet everything needed to feed it new inputs: a forecast's scaler
-and transform, a text model's vocabulary, the class names (ann/'s model.keras has its feature scaling inside). They
-are all rebuilt here from config.json, by calling the folder's own `load_dataset` with the flags the run was trained
-with: every default data set is embedded and deterministic (fixed split seeds), so the server sees exactly what
-training saw. A data set that had to be downloaded must still be in Keras' cache, and a --image-dir or --pairs file
-must still be where it was.
-Nothing here writes a file.
+A folder whose model.keras has its preprocessing inside (ann/, cnn/: model.py's end_to_end) writes inputs.json
+(common/runs.py's describe_inputs): the kind of input, the class and feature names, the pixels' range and a few raw
+test examples. Such a run is served from its own files alone: its training data may be gone, or on another machine.
+
+Every other run folder keeps the trained network but not everything needed to feed it new inputs: a forecast's scaler
+and transform, a text model's vocabulary, the class names. They are rebuilt here from config.json, by calling the
+folder's own `load_dataset` with the flags the run was trained with: every default data set is embedded and
+deterministic (fixed split seeds), so the server sees exactly what training saw. A data set that had to be downloaded
+must still be in Keras' cache, and a --pairs file must still be where it was. Nothing here writes a file.
 """
 
 import dataclasses
+import functools
 import importlib
+import math
 import json
 import typing
 from pathlib import Path
@@ -59,7 +64,7 @@ class RunFolder:
     config: dict  # config.json: "folder", "script" and every flag of the run
     metrics: dict  # metrics.json: "dataset", "task", "test", "baselines", "params", ...
     model: object  # the keras.Model of model.keras
-    dataset: object  # common.datasets.Dataset, rebuilt as training built it
+    inputs: dict | None = None  # inputs.json (check_inputs), for a model that reads raw input; else None
 
     @property
     def folder(self) -> str:
@@ -70,18 +75,16 @@ class RunFolder:
         """'ann/digits-20261122-184501': what a page shows, without the server's own path."""
         return f"{self.folder}/{self.path.name}"
 
-    @property
-    def reads_raw(self) -> bool:
-        """True when model.keras has its preprocessing inside (ann/, cnn/): the folder's dataset.py then gives a
-        raw_features(dataset, x) that undoes the preprocessing of the data set's arrays."""
-        return hasattr(importlib.import_module(f"{self.folder}.dataset"), "raw_features")
+    @functools.cached_property
+    def dataset(self):
+        """The data set the run trained on (common.datasets.Dataset), rebuilt by the folder's own loader on first use:
+        a run with inputs.json is served without it."""
+        return rebuild_dataset(self.config, self.path)
 
-    def raw_inputs(self, x: np.ndarray) -> np.ndarray:
-        """The data set's arrays (x_test, say) as model.keras reads them: raw rows or pixels for a folder whose saved
-        model reads them (reads_raw), the arrays themselves for every other folder."""
-        if not self.reads_raw:
-            return x
-        return importlib.import_module(f"{self.folder}.dataset").raw_features(self.dataset, x).astype("float32")
+    @property
+    def examples(self) -> np.ndarray:
+        """The first test examples as model.keras reads them: inputs.json's raw ones, or the data set's arrays."""
+        return np.asarray(self.inputs["examples"], "float32") if self.inputs else self.dataset.x_test[:16]
 
 
 def read_json(path: Path) -> dict:
@@ -131,6 +134,17 @@ def rebuild_config(config: dict, where: str = "config.json"):
     """The run's config dataclass (an AnnConfig, ...) from config.json: its flags, type-checked and validated again,
     with the training-only flags (TRAINING_ONLY) at their defaults. ValueError in one sentence for a value of the
     wrong type ("epochs": "ten") or one that no longer holds (an --image-dir that was removed)."""
+    config_class, fields = checked_flags(config, where)
+    try:
+        return config_class(**fields)
+    except TypeError as error:  # a check of validate() that the types above did not foresee
+        raise ValueError(f"{where} does not describe a run serve can rebuild ({error})") from None
+
+
+def checked_flags(config: dict, where: str = "config.json") -> tuple[type, dict]:
+    """(the run's config class, its flags from config.json), each flag's type checked, the training-only ones left
+    out; ValueError in one sentence for a value of the wrong type. A run served from inputs.json stops here: its
+    flags describe how it trained, and need not hold any more (its --image-dir may be gone)."""
     module = importlib.import_module(f"{config['folder']}.train")
     config_class = getattr(module, CONFIG_CLASSES[config["folder"]])
     hints = typing.get_type_hints(config_class)
@@ -147,10 +161,7 @@ def rebuild_config(config: dict, where: str = "config.json"):
             f"script",
         )
         fields[field.name] = value
-    try:
-        return config_class(**fields)
-    except TypeError as error:  # a check of validate() that the types above did not foresee
-        raise ValueError(f"{where} does not describe a run serve can rebuild ({error})") from None
+    return config_class, fields
 
 
 def load_model(path: Path, folder: str):
@@ -176,16 +187,68 @@ def load_model(path: Path, folder: str):
         raise ValueError(f"{path} cannot be loaded ({type(error).__name__}: {message[:300]})") from None
 
 
+def rebuild_dataset(config: dict, path: Path):
+    """The data set of config.json's run, by the folder's own load_dataset with the run's flags."""
+    loader = importlib.import_module(f"{config['folder']}.dataset").load_dataset
+    return loader(rebuild_config(config, path / "config.json"))
+
+
+def check_inputs(inputs: dict, where: Path, model) -> dict:
+    """inputs.json, checked against the model it describes; ValueError in one sentence when it does not fit."""
+    kinds = ("image", "features")
+    require(inputs.get("kind") in kinds, f"{where} gives kind {inputs.get('kind')!r}, not one of {', '.join(kinds)}")
+    for key in ("class_names", *(("feature_names",) if inputs["kind"] == "features" else ())):
+        names = inputs.get(key)
+        require(
+            isinstance(names, list) and all(isinstance(name, str) for name in names),
+            f"{where} has no list of {key.replace('_', ' ')}",
+        )
+    if inputs["kind"] == "image":
+        pixel_max = inputs.get("pixel_max")
+        require(
+            isinstance(pixel_max, (int, float)) and not isinstance(pixel_max, bool) and 0 < pixel_max < math.inf,
+            f"{where} gives no pixel range (pixel_max) above 0",
+        )
+    try:
+        examples = np.asarray(inputs.get("examples"), dtype="float32")
+    except (TypeError, ValueError):
+        examples = np.zeros(0)
+    expected = tuple(model.inputs[0].shape[1:])
+    require(
+        examples.ndim == len(expected) + 1
+        and len(examples) > 0
+        and examples.shape[1:] == expected
+        and np.isfinite(examples).all(),
+        f"{where} holds no examples of the shape {expected} that model.keras reads",
+    )
+    if inputs["kind"] == "features":
+        require(
+            len(inputs["feature_names"]) == expected[0],
+            f"{where} names {len(inputs['feature_names'])} features for a model that reads {expected[0]}",
+        )
+    return inputs
+
+
 def open_run_folder(run_dir: str | Path) -> RunFolder:
     """Check and load a run folder (see the module docstring); ValueError in one sentence for anything wrong."""
     path = Path(run_dir)
     config, metrics = check_run_folder(path)
     folder = config["folder"]
-    dataset = importlib.import_module(f"{folder}.dataset").load_dataset(rebuild_config(config, path / "config.json"))
+    if not (path / "inputs.json").is_file():
+        require(
+            not hasattr(importlib.import_module(f"{folder}.dataset"), "raw_features"),
+            f"{path} has no inputs.json: it was trained before {folder}/ saved models that read raw input "
+            f"(2026-12-07); train it again",
+        )
+        run = RunFolder(path, config, metrics, None)
+        run.dataset  # rebuilt now, so that a missing download or file is found at start-up  # noqa: B018
+        run.model = load_model(path / "model.keras", folder)
+        check_model_fits_data(run)
+        return run
+    checked_flags(config, path / "config.json")
     model = load_model(path / "model.keras", folder)
-    run = RunFolder(path, config, metrics, model, dataset)
-    check_model_fits_data(run)
-    return run
+    inputs = check_inputs(read_json(path / "inputs.json"), path / "inputs.json", model)
+    return RunFolder(path, config, metrics, model, inputs)
 
 
 def check_model_fits_data(run: RunFolder) -> None:

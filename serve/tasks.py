@@ -41,7 +41,12 @@ class Task:
     Body = Body
 
     def __init__(self, run: RunFolder):
-        self.run, self.model, self.dataset = run, run.model, run.dataset
+        self.run, self.model = run, run.model
+
+    @property
+    def dataset(self):
+        """The run's data set, rebuilt on first use (a run with inputs.json never needs it: RunFolder.dataset)."""
+        return self.run.dataset
 
     # seconds of model time per unit of work(), measured on the example at start-up (load_task): the queue's seed
     seconds_per_unit = 0.0
@@ -137,18 +142,21 @@ class ImageClassifier(Task):
 
     def __init__(self, run: RunFolder):
         super().__init__(run)
-        shape = run.dataset.x_train.shape[1:]
+        self.model_shape = run.examples.shape[1:]
         # A flat model (ann/) reads the h * w pixels of a square gray image as one row; cnn/ reads (h, w, channels)
         # images; deep_rnn/ and birnn/ (rows, columns), read row by row.
-        side = math.isqrt(shape[0]) if len(shape) == 1 else 0
+        side = math.isqrt(self.model_shape[0]) if len(self.model_shape) == 1 else 0
+        shape = self.model_shape
         self.shape = (side, side, 1) if side else tuple(shape) if len(shape) == 3 else (*shape, 1)
-        # A model that scales its pixels itself (ann/, cnn/: reads_raw) gets them in the data set's raw range
-        # (meta["pixel_max"]: 16 for the 8x8 digits, 255 for MNIST); the others read them in 0..1.
-        self.pixel_max = run.dataset.meta["pixel_max"] if run.reads_raw else 1.0
-        self.first_test_image = run.raw_inputs(run.dataset.x_test[:1])[0].reshape(self.shape) / self.pixel_max
+        # A model that scales its pixels itself (ann/, cnn/: inputs.json) reads them in their raw range (pixel_max:
+        # 16 for the 8x8 digits, 255 for MNIST); deep_rnn/ and birnn/ in 0..1, as their data set holds them.
+        described = run.inputs or {"pixel_max": 1, "class_names": run.dataset.class_names, "dataset": run.dataset.name}
+        self.pixel_max, self.class_names = described["pixel_max"], list(described["class_names"])
+        self.dataset_name = described["dataset"]
+        self.first_test_image = run.examples[0].reshape(self.shape) / self.pixel_max
 
     def test_inputs(self, count: int) -> list[np.ndarray]:
-        return [self.run.raw_inputs(self.dataset.x_test[:count])]
+        return [self.run.examples[:count]]
 
     @property
     def max_body_bytes(self) -> int:
@@ -161,8 +169,8 @@ class ImageClassifier(Task):
             "width": width,
             "channels": channels,
             "values": "0 (black) to 1 (white)",
-            "digit_box": DIGIT_BOX.get(self.dataset.name) if channels == 1 else None,
-            "classes": list(self.dataset.class_names),
+            "digit_box": DIGIT_BOX.get(self.dataset_name) if channels == 1 else None,
+            "classes": list(self.class_names),
         }
 
     def example(self) -> dict:
@@ -187,11 +195,11 @@ class ImageClassifier(Task):
 
     def model_input(self, image: np.ndarray) -> np.ndarray:
         """(1, ...) what this run's model reads, from an image (h, w, channels) in 0..1."""
-        return (image * self.pixel_max).reshape(1, *self.dataset.x_train.shape[1:]).astype("float32")
+        return (image * self.pixel_max).reshape(1, *self.model_shape).astype("float32")
 
     def predict(self, body: ImageBody) -> dict:
         probabilities = class_probabilities(self.call_model(self.model_input(self.image(body)))[0])
-        return ranked(probabilities, self.dataset.class_names, body.top_k)
+        return ranked(probabilities, self.class_names, body.top_k)
 
 
 class FeatureModel(Task):
@@ -202,12 +210,12 @@ class FeatureModel(Task):
     Body = FeaturesBody
 
     def __init__(self, run: RunFolder):
-        super().__init__(run)
-        self.feature_names = list(run.dataset.meta["feature_names"])
-        self.raw_test = run.raw_inputs(run.dataset.x_test)
+        super().__init__(run)  # run.inputs: inputs.json of an ann/ run
+        self.feature_names, self.class_names = run.inputs["feature_names"], run.inputs["class_names"]
+        self.raw_test = run.examples
 
     def input_description(self) -> dict:
-        return {"features": self.feature_names, "classes": list(self.dataset.class_names)}
+        return {"features": self.feature_names, "classes": list(self.class_names)}
 
     def example(self) -> dict:
         return {"features": [float(f"{value:.7g}") for value in self.raw_test[0]]}  # float32's digits
@@ -222,9 +230,9 @@ class FeatureModel(Task):
             f"features must hold {count} values, one per feature (got {len(body.features)}); GET /model lists them",
         )
         output = self.call_model(np.asarray([body.features], dtype="float32"))[0]
-        if self.dataset.task == "regression":
+        if self.run.inputs["task"] == "regression":  # model.keras answers in the target's units
             return {"value": float(output[0])}
-        return ranked(class_probabilities(output), self.dataset.class_names, body.top_k)
+        return ranked(class_probabilities(output), self.class_names, body.top_k)
 
 
 class SequenceModel(Task):

@@ -178,6 +178,10 @@ def test_quick_run_for_each_embedded_dataset(name, metric, tmp_path, run_main, a
         assert set(metrics["baselines"]["mean"]) == {"mae", "mse", "rmse"}
         # Two epochs already beat the training mean, in the original units (disease progression, 25 to 346).
         assert 40 < result["test"]["rmse"] < 0.95 * result["baselines"]["mean"]["rmse"]
+    # inputs.json: what model.keras reads, with the first raw test rows, as the data set ships them
+    inputs = json.loads((run_dir / "inputs.json").read_text())
+    assert inputs["kind"] == ("features" if name in ("breast_cancer", "diabetes") else "image")
+    assert np.allclose(inputs["examples"], raw_rows(name)[:16], rtol=1e-5, atol=1e-4)
     # model.keras reads raw rows (pixels 0..16, the data set's own units): the scores are its answers to them
     data = ann_dataset.load_dataset(AnnConfig(dataset=name)).quick_slice()
     assert_scores_recomputed(run_dir, data, raw=lambda x: ann_dataset.raw_features(data, x))

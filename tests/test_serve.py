@@ -12,6 +12,7 @@ of rows, a prompt and dates as the API does.
 import contextlib
 import importlib
 import io
+import json
 import shutil
 import socket
 from pathlib import Path
@@ -80,7 +81,7 @@ def digit_images(task) -> np.ndarray:
 
     bunch = load_digits()
     images = split_three_ways(bunch.images, bunch.target)[4] / 16.0
-    assert np.allclose(task.run.raw_inputs(task.dataset.x_test), images.reshape(len(images), -1) * 16, atol=1e-4)
+    assert np.allclose(task.run.examples, images[:16].reshape(16, -1) * 16, atol=1e-4)  # inputs.json's raw rows
     return images
 
 
@@ -124,8 +125,9 @@ def test_image_answers_equal_the_model(name, tmp_path_factory):
     # on the test split it was scored on.
     images = digit_images(task) if name == "ann" else dataset.x_test.reshape(len(dataset.x_test), 8, 8)
     inside = [layer for layer in task.model.layers if isinstance(layer, keras.Model)]
-    network = inside[0] if task.run.reads_raw else task.model  # deep_rnn/'s rows: the saved network itself
-    assert task.run.reads_raw == (name != "rows") and len(inside) == task.run.reads_raw
+    reads_raw = task.run.inputs is not None  # inputs.json: a model.keras that scales its pixels itself
+    network = inside[0] if reads_raw else task.model  # deep_rnn/'s rows: the saved network itself
+    assert reads_raw == (name != "rows") and len(inside) == reads_raw
     for i in range(3):
         answer = client.post("/predict", json={"pixels": images[i].tolist(), "top_k": 10}).json()
         expected = direct(network, dataset.x_test[i:i + 1])[0]
@@ -289,12 +291,17 @@ def test_an_unreadable_body_is_a_400_and_a_wrong_one_a_422(content, status, word
 
 
 def damaged_copies(run: Path, tmp_path: Path) -> dict[str, Path]:
-    folders = {name: tmp_path / name for name in ("no_model", "damaged_model", "damaged_config", "foreign")}
+    names = ("no_model", "damaged_model", "damaged_config", "foreign", "no_inputs", "damaged_inputs", "wrong_kind")
+    folders = {name: tmp_path / name for name in names}
     for folder in folders.values():
         shutil.copytree(run, folder)
     (folders["no_model"] / "model.keras").unlink()
     (folders["damaged_model"] / "model.keras").write_bytes(b"not a zip file")
     (folders["damaged_config"] / "config.json").write_text("{")
+    (folders["no_inputs"] / "inputs.json").unlink()  # as a run saved before model.keras read raw input
+    (folders["damaged_inputs"] / "inputs.json").write_text("[")
+    inputs = json.loads((run / "inputs.json").read_text())
+    (folders["wrong_kind"] / "inputs.json").write_text(json.dumps({**inputs, "kind": "sound"}))
     shutil.copy(RUNS["cnn"] / "model.keras", folders["foreign"] / "model.keras")  # a model of other data
     return {**folders, "missing": tmp_path / "missing"}
 
@@ -302,7 +309,9 @@ def damaged_copies(run: Path, tmp_path: Path) -> dict[str, Path]:
 @pytest.mark.parametrize("case, words", [
     ("missing", "missing is not a folder"), ("no_model", "has no model.keras"),
     ("damaged_model", "model.keras cannot be loaded"), ("damaged_config", "config.json cannot be read"),
-    ("foreign", "reads inputs of shape (8, 8, 1) but config.json describes digits examples of shape (64,)"),
+    ("foreign", "inputs.json holds no examples of the shape (8, 8, 1) that model.keras reads"),
+    ("no_inputs", "has no inputs.json: it was trained before ann/ saved models that read raw input"),
+    ("damaged_inputs", "inputs.json cannot be read"), ("wrong_kind", "inputs.json gives kind 'sound', not one of"),
 ])
 def test_a_bad_run_folder_is_one_line_and_exit_2(case, words, tmp_path_factory, tmp_path, run_main):
     quick_run(tmp_path_factory, "cnn")
@@ -436,10 +445,13 @@ def test_the_export_tolerance_grows_with_the_outputs_and_a_miss_is_exit_1(tmp_pa
     assert result.code == 1 and err == ["serve/export.py: the export differs from the Keras model by more than 1.0e-05"]
 
 
-def test_a_copied_ann_run_and_its_tflite_export_read_raw_pixel_rows(tmp_path_factory, tmp_path, run_main):
+def test_a_copied_ann_run_and_its_tflite_export_read_raw_pixel_rows(tmp_path_factory, tmp_path, run_main,
+                                                                    monkeypatch):
     """An ann digits run folder copied elsewhere: its model.keras, loaded with Keras alone, gives raw 0..16 pixel rows
     the classes the trained network gives the standardized test split; so does its TensorFlow Lite export."""
     import tensorflow as tf
+
+    from serve import run_folder
 
     task, _ = served(tmp_path_factory, "ann")
     copy = shutil.copytree(quick_run(tmp_path_factory, "ann"), tmp_path / "elsewhere" / "digits-run")
@@ -447,11 +459,60 @@ def test_a_copied_ann_run_and_its_tflite_export_read_raw_pixel_rows(tmp_path_fac
     expected = direct(task.model.get_layer("mlp"), task.dataset.x_test).argmax(axis=1)
     model = keras.saving.load_model(copy / "model.keras", safe_mode=True)
     assert np.array_equal(np.asarray(model.predict(rows, verbose=0)).argmax(axis=1), expected)
+    # serve/ answers from the copy's files alone: inputs.json, no data set rebuilt
+    monkeypatch.setattr(run_folder, "rebuild_dataset", lambda config, path: pytest.fail("a data set was rebuilt"))
+    client = TestClient(create_app(load_task(copy)), base_url="http://localhost")
+    for i in range(3):
+        answer = client.post("/predict", json={"pixels": (rows[i].reshape(8, 8) / 16).tolist()}).json()
+        assert answer["index"] == expected[i]
     result, _, _ = run_main(export.main, [str(copy), "--format", "tflite"])
     runner = tf.lite.Interpreter(model_path=result["path"]).get_signature_runner()
     (name,) = runner.get_input_details()
     lite = np.concatenate([next(iter(runner(**{name: row[None]}).values())) for row in rows[:40]])
     assert np.array_equal(lite.argmax(axis=1), expected[:40])
+
+
+@pytest.fixture
+def no_training_data(monkeypatch):
+    """Serving may not rebuild any data set while the test runs: rebuild_dataset raises."""
+    from serve import run_folder
+
+    def refuse(config, path):
+        raise AssertionError(f"serve rebuilt the data set of {path}")
+
+    monkeypatch.setattr(run_folder, "rebuild_dataset", refuse)
+
+
+def test_a_cnn_run_on_an_image_folder_serves_after_the_folder_is_deleted(tmp_path, run_main, no_training_data):
+    """A cnn run trained with --image-dir serves from its own files once the images are gone: the API and
+    serve.predict answer with the model's probabilities for the raw pixels, and no data set is rebuilt."""
+    from PIL import Image
+
+    import cnn.train
+    from test_cnn import write_image_folder  # two classes of generated squares, bright and dark
+
+    images = write_image_folder(tmp_path / "squares")
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = cnn.train.main(["--image-dir", str(images), "--image-size", "16", "--arch", "basic", "--quick",
+                                 "--epochs", "1", "--output-dir", str(tmp_path / "runs")])
+    shutil.rmtree(images)
+    run_dir = Path(result["run_dir"])
+    task = load_task(run_dir)
+    client = TestClient(create_app(task), base_url="http://localhost")
+    assert task.describe()["input"]["classes"] == ["bright", "dark"] and task.describe()["input"]["channels"] == 3
+    picture = tmp_path / "bright.png"
+    Image.fromarray(np.full((16, 16, 3), 220, dtype=np.uint8)).save(picture)
+    answers, out, err = run_main(predict.main, [str(run_dir), str(picture), "--top-k", "2"])
+    rgb = predict.read_image(picture, task.input_description())  # 220 / 255 in each channel, to 4 decimals
+    assert np.allclose(rgb, 220 / 255, atol=1e-4)
+    assert answers[0] == client.post("/predict", json={"rgb": rgb, "top_k": 2}).json() and err == []
+    expected = direct(task.model, np.asarray(rgb)[None] * 255.0)[0]  # model.keras on the raw 0..255 pixels
+    assert probabilities_of(answers[0], 2) == pytest.approx(class_probabilities_of(expected), abs=1e-6)
+
+
+def class_probabilities_of(output: np.ndarray) -> np.ndarray:
+    """[1 - p, p] for one sigmoid unit, the softmax as it is."""
+    return np.array([1 - output[0], output[0]]) if output.size == 1 else output
 
 
 def test_no_module_of_serve_imports_itself_back():

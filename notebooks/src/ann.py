@@ -43,10 +43,10 @@ import time
 
 import keras
 
-from ann.dataset import load_dataset
+from ann.dataset import load_dataset, raw_features
 from ann.model import build_model, end_to_end
 from common.evaluation import classical_baselines, evaluate_classification, evaluate_regression
-from common.runs import finish_run, start_run
+from common.runs import describe_inputs, finish_run, start_run
 from common.training import make_callbacks, make_optimizer, quick_settings
 from notebooks.pictures import show_pictures
 
@@ -123,7 +123,9 @@ train_seconds = time.perf_counter() - start
 evaluate = evaluate_regression if dataset.task == "regression" else evaluate_classification
 evaluation = evaluate(model, dataset, run_dir)
 evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
-result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds)
+inputs = describe_inputs("image" if "pixel_max" in dataset.meta else "features", dataset,
+                         raw_features(dataset, dataset.x_test[:16]))  # inputs.json: what model.keras reads
+result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds, inputs)
 print(result["summary"])
 
 # %% [markdown]

@@ -47,7 +47,7 @@ from cnn.dataset import load_dataset
 from cnn.model import build_model, end_to_end
 from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
 from common.evaluation import classical_baselines, evaluate_classification
-from common.runs import finish_run, start_run
+from common.runs import describe_inputs, finish_run, start_run
 from common.tasks import loss_for_task, metrics_for_task, predicted_classes, predicted_confidence
 from common.training import make_callbacks, make_optimizer, quick_settings
 from notebooks.pictures import show_pictures
@@ -125,7 +125,8 @@ plot_prediction_grid(dataset.x_test[:25], dataset.y_test[:25], predicted_classes
 plot_filters(model, run_dir / "plots" / "filters.png")
 plot_feature_maps(model, dataset.x_test[0], run_dir / "plots" / "feature_maps.png")
 evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
-result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds)
+inputs = describe_inputs("image", dataset, dataset.x_test[:16] * dataset.meta["pixel_max"])  # raw test images
+result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds, inputs)
 print(result["summary"])
 
 # %% [markdown]
