@@ -130,3 +130,12 @@ def test_an_exported_folder_trains_and_passes_its_tests_alone(tmp_path, run_scri
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_every_exported_folder_trains_and_passes_its_tests_alone(folder, tmp_path, run_script):
     check_standalone(folder, tmp_path / folder, run_script)
+
+
+def test_the_slowest_first_order_names_test_files_that_exist():
+    """tests/conftest.py's SLOWEST_FIRST (the order files go to the workers) names real files, each once: a renamed
+    file would silently drop back to the end of the queue."""
+    from conftest import SLOWEST_FIRST
+
+    assert len(set(SLOWEST_FIRST)) == len(SLOWEST_FIRST) >= 10
+    assert [name for name in SLOWEST_FIRST if not (REPO_ROOT / "tests" / name).is_file()] == []
