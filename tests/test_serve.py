@@ -201,6 +201,31 @@ def test_feature_answers_equal_the_model(name, tmp_path_factory):
             assert answer["class"] == ["malignant", "benign"][int(output[0] > 0.5)]
 
 
+def test_a_regression_answers_in_the_targets_units_from_inputs_json_alone(tmp_path, monkeypatch):
+    """A FeatureModel of an ann diabetes model (untrained, built here: no run needed) answers the model's own output,
+    which end_to_end put in the target's units; the example is inputs.json's first raw row."""
+    from ann.dataset import load_diabetes, raw_features
+    from ann.model import build_model, end_to_end
+    from common.evaluation import original_units
+    from common.runs import describe_inputs
+    from serve import run_folder, tasks
+
+    monkeypatch.setattr(run_folder, "rebuild_dataset", lambda config, path: pytest.fail("a data set was rebuilt"))
+    keras.utils.set_random_seed(0)
+    data = load_diabetes()
+    network = build_model(10, "regression", hidden_units=(8,))
+    model = end_to_end(network, data)
+    inputs = describe_inputs("features", data, raw_features(data, data.x_test[:16]))
+    run = run_folder.RunFolder(tmp_path, {"folder": "ann"}, {}, model,
+                               run_folder.check_inputs(inputs, tmp_path / "inputs.json", model))
+    task = tasks.FeatureModel(run)
+    assert task.example()["features"] == pytest.approx(raw_features(data, data.x_test[:1])[0], rel=1e-6)
+    for i in range(3):
+        answer = task.answer(task.Body.model_validate({"features": task.raw_test[i].tolist()}))
+        expected = original_units(data)(direct(network, data.x_test[i:i + 1]))[0]  # the network, unscaled
+        assert answer == {"value": pytest.approx(expected, rel=1e-5)}
+
+
 def test_reconstructions_equal_the_model(tmp_path_factory):
     task, client = served(tmp_path_factory, "autoencoder")
     image = task.dataset.x_test[:1]
