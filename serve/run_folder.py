@@ -19,8 +19,8 @@ must still be in Keras' cache, and a --pairs file must still be where it was. No
 import dataclasses
 import functools
 import importlib
-import math
 import json
+import math
 import typing
 from pathlib import Path
 
@@ -197,12 +197,21 @@ def check_inputs(inputs: dict, where: Path, model) -> dict:
     """inputs.json, checked against the model it describes; ValueError in one sentence when it does not fit."""
     kinds = ("image", "features")
     require(inputs.get("kind") in kinds, f"{where} gives kind {inputs.get('kind')!r}, not one of {', '.join(kinds)}")
+    require(
+        isinstance(inputs.get("dataset"), str) and inputs.get("task") in ("classification", "regression"),
+        f"{where} does not name its data set and its task (classification or regression)",
+    )
     for key in ("class_names", *(("feature_names",) if inputs["kind"] == "features" else ())):
         names = inputs.get(key)
         require(
             isinstance(names, list) and all(isinstance(name, str) for name in names),
             f"{where} has no list of {key.replace('_', ' ')}",
         )
+    outputs = model.outputs[0].shape[-1]  # one sigmoid unit answers for two classes
+    require(
+        inputs["task"] != "classification" or len(inputs["class_names"]) == max(2, outputs),
+        f"{where} names {len(inputs['class_names'])} classes for a model.keras with {outputs} outputs",
+    )
     if inputs["kind"] == "image":
         pixel_max = inputs.get("pixel_max")
         require(

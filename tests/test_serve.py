@@ -316,7 +316,8 @@ def test_an_unreadable_body_is_a_400_and_a_wrong_one_a_422(content, status, word
 
 
 def damaged_copies(run: Path, tmp_path: Path) -> dict[str, Path]:
-    names = ("no_model", "damaged_model", "damaged_config", "foreign", "no_inputs", "damaged_inputs", "wrong_kind")
+    names = ("no_model", "damaged_model", "damaged_config", "foreign", "no_inputs", "damaged_inputs", "wrong_kind",
+             "no_task", "few_classes")
     folders = {name: tmp_path / name for name in names}
     for folder in folders.values():
         shutil.copytree(run, folder)
@@ -327,6 +328,8 @@ def damaged_copies(run: Path, tmp_path: Path) -> dict[str, Path]:
     (folders["damaged_inputs"] / "inputs.json").write_text("[")
     inputs = json.loads((run / "inputs.json").read_text())
     (folders["wrong_kind"] / "inputs.json").write_text(json.dumps({**inputs, "kind": "sound"}))
+    (folders["no_task"] / "inputs.json").write_text(json.dumps({key: inputs[key] for key in inputs if key != "task"}))
+    (folders["few_classes"] / "inputs.json").write_text(json.dumps({**inputs, "class_names": ["0", "1", "2"]}))
     shutil.copy(RUNS["cnn"] / "model.keras", folders["foreign"] / "model.keras")  # a model of other data
     return {**folders, "missing": tmp_path / "missing"}
 
@@ -337,6 +340,8 @@ def damaged_copies(run: Path, tmp_path: Path) -> dict[str, Path]:
     ("foreign", "inputs.json holds no examples of the shape (8, 8, 1) that model.keras reads"),
     ("no_inputs", "has no inputs.json: it was trained before ann/ saved models that read raw input"),
     ("damaged_inputs", "inputs.json cannot be read"), ("wrong_kind", "inputs.json gives kind 'sound', not one of"),
+    ("no_task", "inputs.json does not name its data set and its task"),
+    ("few_classes", "inputs.json names 3 classes for a model.keras with 10 outputs"),
 ])
 def test_a_bad_run_folder_is_one_line_and_exit_2(case, words, tmp_path_factory, tmp_path, run_main):
     quick_run(tmp_path_factory, "cnn")
