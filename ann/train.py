@@ -96,8 +96,7 @@ def main(argv: list[str] | None = None) -> dict:
     evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
     # ---- Saved: model.keras is the network with its preprocessing inside (raw rows in, the target's units out), and
     # inputs.json says what it reads, with a few raw test rows
-    inputs = describe_inputs("image" if "pixel_max" in dataset.meta else "features", dataset,
-                             raw_features(dataset, dataset.x_test[:16]))
+    inputs = describe_inputs(dataset, raw_features(dataset, dataset.x_test[:16]))
     result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds, inputs)
     print(result["summary"])
     return result

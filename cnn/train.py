@@ -17,7 +17,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python cnn/train.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cnn.dataset import DATASETS, image_pipeline, load_dataset, read_images
+from cnn.dataset import DATASETS, image_pipeline, load_dataset, raw_features, read_images
 from common.config import TrainConfig
 from common.flags import DATA, exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
         evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
     # ---- Saved: model.keras is the network behind its rescaling (raw pixels in), and inputs.json says what it reads,
     # with a few raw test images
-    inputs = describe_inputs("image", dataset, first_images[:16] * dataset.meta["pixel_max"])
+    inputs = describe_inputs(dataset, raw_features(dataset, first_images[:16]))
     result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds, inputs)
     print(result["summary"])
     return result

@@ -189,15 +189,16 @@ def temporary_folder() -> str:
 EXAMPLE_VALUES = 50_000  # inputs.json keeps the first 16 test examples, fewer where they hold more values than this
 
 
-def describe_inputs(kind: str, dataset: Dataset, raw_examples) -> dict:
+def describe_inputs(dataset: Dataset, raw_examples) -> dict:
     """inputs.json of a model that reads raw input (ann/, cnn/: model.py's end_to_end): what serve/ or a user needs to
-    feed model.keras without the training data. kind is "image" or "features"; raw_examples are the first test
-    examples as model.keras reads them (raw pixels or rows); meta's pixel_max and feature_names come along."""
+    feed model.keras without the training data. Its kind is "image" for images (meta has their pixel_max), else
+    "features"; raw_examples are the first test examples as model.keras reads them (raw pixels or rows); meta's
+    pixel_max and feature_names come along."""
     raw_examples = np.asarray(raw_examples, dtype="float32")
     count = max(1, min(16, EXAMPLE_VALUES // max(1, raw_examples[0].size)))
     described = {key: dataset.meta[key] for key in ("pixel_max", "feature_names") if key in dataset.meta}
     return {
-        "kind": kind,
+        "kind": "image" if "pixel_max" in dataset.meta else "features",
         "dataset": dataset.name,
         "task": dataset.task,
         "class_names": list(dataset.class_names),

@@ -81,10 +81,10 @@ class RunFolder:
         a run with inputs.json is served without it."""
         return rebuild_dataset(self.config, self.path)
 
-    @property
+    @functools.cached_property
     def examples(self) -> np.ndarray:
-        """The first test examples as model.keras reads them: inputs.json's raw ones, or the data set's arrays."""
-        return np.asarray(self.inputs["examples"], "float32") if self.inputs else self.dataset.x_test[:16]
+        """Test examples as model.keras reads them: inputs.json's first raw ones, or the data set's test split."""
+        return np.asarray(self.inputs["examples"], "float32") if self.inputs else self.dataset.x_test
 
 
 def read_json(path: Path) -> dict:

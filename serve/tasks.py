@@ -83,7 +83,7 @@ class Task:
 
     def test_inputs(self, count: int) -> list[np.ndarray]:
         """The model's own inputs for the first `count` test examples (serve/export.py checks exports on them)."""
-        return [self.dataset.x_test[:count]]
+        return [self.run.examples[:count]]
 
     @property
     def max_body_bytes(self) -> int:
@@ -142,11 +142,10 @@ class ImageClassifier(Task):
 
     def __init__(self, run: RunFolder):
         super().__init__(run)
-        self.model_shape = run.examples.shape[1:]
+        shape = self.model_shape = run.examples.shape[1:]
         # A flat model (ann/) reads the h * w pixels of a square gray image as one row; cnn/ reads (h, w, channels)
         # images; deep_rnn/ and birnn/ (rows, columns), read row by row.
-        side = math.isqrt(self.model_shape[0]) if len(self.model_shape) == 1 else 0
-        shape = self.model_shape
+        side = math.isqrt(shape[0]) if len(shape) == 1 else 0
         self.shape = (side, side, 1) if side else tuple(shape) if len(shape) == 3 else (*shape, 1)
         # A model that scales its pixels itself (ann/, cnn/: inputs.json) reads them in their raw range (pixel_max:
         # 16 for the 8x8 digits, 255 for MNIST); deep_rnn/ and birnn/ in 0..1, as their data set holds them.
@@ -154,9 +153,6 @@ class ImageClassifier(Task):
         self.pixel_max, self.class_names = described["pixel_max"], list(described["class_names"])
         self.dataset_name = described["dataset"]
         self.first_test_image = run.examples[0].reshape(self.shape) / self.pixel_max
-
-    def test_inputs(self, count: int) -> list[np.ndarray]:
-        return [self.run.examples[:count]]
 
     @property
     def max_body_bytes(self) -> int:
@@ -219,9 +215,6 @@ class FeatureModel(Task):
 
     def example(self) -> dict:
         return {"features": [float(f"{value:.7g}") for value in self.raw_test[0]]}  # float32's digits
-
-    def test_inputs(self, count: int) -> list[np.ndarray]:
-        return [self.raw_test[:count]]
 
     def predict(self, body: FeaturesBody) -> dict:
         count = len(self.feature_names)

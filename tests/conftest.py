@@ -151,11 +151,10 @@ def assert_scores_recomputed():
         if raw is None:
             val_loss = float(model.loss(y_val, model(x_val, training=False)))
         else:  # the trained network inside the end-to-end model, and the loss its task trains with
+            from common.tasks import loss_for_task
+
             (network,) = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-            loss = (keras.losses.MeanSquaredError() if dataset.task == "regression" else
-                    keras.losses.BinaryCrossentropy() if dataset.num_classes == 2 else
-                    keras.losses.SparseCategoricalCrossentropy())
-            val_loss = float(loss(y_val, network(x_val, training=False)))
+            val_loss = float(loss_for_task(dataset.task, dataset.num_classes)(y_val, network(x_val, training=False)))
         assert val_loss == pytest.approx(best, rel=1e-4, abs=1e-6)
 
         if dataset.task == "seq2seq":  # scored by decoding: attention's own tests recompute it from predictions.txt

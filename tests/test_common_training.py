@@ -123,7 +123,7 @@ def test_inputs_json_describes_a_raw_input_model_with_a_few_of_its_examples():
     rng = np.random.default_rng(0)
     images = Dataset("squares", "classification", *(rng.uniform(size=(20, 64, 64, 3)), np.zeros(20, "int64")) * 3,
                      class_names=["bright", "dark"], meta={"pixel_max": 255.0, "flip_ok": True})
-    described = runs.describe_inputs("image", images, images.x_test * 255)
+    described = runs.describe_inputs(images, images.x_test * 255)
     assert {key: value for key, value in described.items() if key != "examples"} == {
         "kind": "image", "dataset": "squares", "task": "classification", "class_names": ["bright", "dark"],
         "pixel_max": 255.0}
@@ -131,8 +131,9 @@ def test_inputs_json_describes_a_raw_input_model_with_a_few_of_its_examples():
     assert np.allclose(described["examples"], images.x_test[:4] * 255, atol=1e-4)
     rows = Dataset("table", "regression", *(rng.uniform(size=(30, 3)), rng.uniform(size=30)) * 3,
                    meta={"feature_names": ["a", "b", "c"]})
-    described = runs.describe_inputs("features", rows, rows.x_test)
-    assert described["feature_names"] == ["a", "b", "c"] and "pixel_max" not in described
+    described = runs.describe_inputs(rows, rows.x_test)
+    assert described["kind"] == "features" and described["feature_names"] == ["a", "b", "c"]
+    assert "pixel_max" not in described
     assert len(described["examples"]) == 16 and json.loads(json.dumps(described)) == described
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from serve import export, predict
+from serve import export, predict, tasks
 from serve import __main__ as serve_main
 from serve.app import create_app
 from common.config import REPO_ROOT
@@ -208,14 +208,14 @@ def test_a_regression_answers_in_the_targets_units_from_inputs_json_alone(tmp_pa
     from ann.model import build_model, end_to_end
     from common.evaluation import original_units
     from common.runs import describe_inputs
-    from serve import run_folder, tasks
+    from serve import run_folder
 
     monkeypatch.setattr(run_folder, "rebuild_dataset", lambda config, path: pytest.fail("a data set was rebuilt"))
     keras.utils.set_random_seed(0)
     data = load_diabetes()
     network = build_model(10, "regression", hidden_units=(8,))
     model = end_to_end(network, data)
-    inputs = describe_inputs("features", data, raw_features(data, data.x_test[:16]))
+    inputs = describe_inputs(data, raw_features(data, data.x_test[:16]))
     run = run_folder.RunFolder(tmp_path, {"folder": "ann"}, {}, model,
                                run_folder.check_inputs(inputs, tmp_path / "inputs.json", model))
     task = tasks.FeatureModel(run)
@@ -537,12 +537,7 @@ def test_a_cnn_run_on_an_image_folder_serves_after_the_folder_is_deleted(tmp_pat
     assert np.allclose(rgb, 220 / 255, atol=1e-4)
     assert answers[0] == client.post("/predict", json={"rgb": rgb, "top_k": 2}).json() and err == []
     expected = direct(task.model, np.asarray(rgb)[None] * 255.0)[0]  # model.keras on the raw 0..255 pixels
-    assert probabilities_of(answers[0], 2) == pytest.approx(class_probabilities_of(expected), abs=1e-6)
-
-
-def class_probabilities_of(output: np.ndarray) -> np.ndarray:
-    """[1 - p, p] for one sigmoid unit, the softmax as it is."""
-    return np.array([1 - output[0], output[0]]) if output.size == 1 else output
+    assert probabilities_of(answers[0], 2) == pytest.approx(tasks.class_probabilities(expected), abs=1e-6)
 
 
 def test_no_module_of_serve_imports_itself_back():

@@ -123,8 +123,7 @@ train_seconds = time.perf_counter() - start
 evaluate = evaluate_regression if dataset.task == "regression" else evaluate_classification
 evaluation = evaluate(model, dataset, run_dir)
 evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
-inputs = describe_inputs("image" if "pixel_max" in dataset.meta else "features", dataset,
-                         raw_features(dataset, dataset.x_test[:16]))  # inputs.json: what model.keras reads
+inputs = describe_inputs(dataset, raw_features(dataset, dataset.x_test[:16]))  # inputs.json: what model.keras reads
 result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds, inputs)
 print(result["summary"])
 

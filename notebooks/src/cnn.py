@@ -43,7 +43,7 @@ import time
 
 import keras
 
-from cnn.dataset import load_dataset
+from cnn.dataset import load_dataset, raw_features
 from cnn.model import build_model, end_to_end
 from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
 from common.evaluation import classical_baselines, evaluate_classification
@@ -125,7 +125,7 @@ plot_prediction_grid(dataset.x_test[:25], dataset.y_test[:25], predicted_classes
 plot_filters(model, run_dir / "plots" / "filters.png")
 plot_feature_maps(model, dataset.x_test[0], run_dir / "plots" / "feature_maps.png")
 evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
-inputs = describe_inputs("image", dataset, dataset.x_test[:16] * dataset.meta["pixel_max"])  # raw test images
+inputs = describe_inputs(dataset, raw_features(dataset, dataset.x_test[:16]))  # inputs.json: the raw test images
 result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds, inputs)
 print(result["summary"])
 
