@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> dict:
     from ann.model import build_model, end_to_end
     from common.distribute import make_strategy
     from common.evaluation import classical_baselines, evaluate_classification, evaluate_regression
-    from common.runs import describe_inputs, finish_run, start_run
+    from common.inputs import describe_inputs
+    from common.runs import finish_run, start_run
     from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
                                  quick_settings)
 
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> dict:
     evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
     # ---- Saved: model.keras is the network with its preprocessing inside (raw rows in, the target's units out), and
     # inputs.json says what it reads, with a few raw test rows
-    inputs = describe_inputs(dataset, raw_features(dataset, dataset.x_test[:16]))
+    inputs = describe_inputs(dataset, raw_features(dataset, dataset.x_test[:16]), raw=True)
     result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds, inputs)
     print(result["summary"])
     return result

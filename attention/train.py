@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> dict:
     # ---- Data: source ids (n, S) and target ids (n, T + 2) of <start> target <end>, padded with <pad> = 0
     with exit_on_bad_input():
         dataset = load_dataset(config)
+
+    # ---- Model, training and evaluation: train_model above (attention/compare.py trains its models the same way)
     result = train_model(config, dataset, group=f"attention/{config.attention}", strategy=strategy)
     for example in result["examples"]:
         print(f"  {example['source']!r} -> {example['output']!r} (target {example['target']!r})")

@@ -7,18 +7,20 @@
 RUN_DIR is a folder written by attention/train.py: its model.keras holds the network (the attention layers load with
 it), its vocabulary.json the tokens. Each input is split as in training (characters or words); a token the model never
 saw in training becomes <unk> and is reported. --heatmaps saves one picture per input in a new folder
-RUN_DIR/translate/heatmaps-<time>/. Prints `input -> output` per line.
+RUN_DIR/translate/heatmaps-<time>/. Prints `input -> output` per line. The decoding is attention/use.py's translate.
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file (python attention/translate.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from attention.dataset import UNKNOWN, TokenVocabulary, join, pad, tokenize
+import numpy as np
+
+from attention.dataset import UNKNOWN
+from attention.use import read_vocabularies, translate
 from common.config import make_run_dir
 from common.flags import OneLineParser, exit_on_bad_input, fail, require
 from common.console import quiet_tensorflow
@@ -51,21 +53,6 @@ def read_inputs(arguments: argparse.Namespace) -> list[str]:
     return texts
 
 
-def read_vocabularies(run_dir: Path) -> tuple[TokenVocabulary, TokenVocabulary, str]:
-    """(source vocabulary, target vocabulary, token mode) from run_dir/vocabulary.json, exactly as in training."""
-    path = run_dir / "vocabulary.json"
-    require(path.is_file(), f"{run_dir}: no vocabulary.json; is this a run folder of attention/train.py?")
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-        vocabularies = [TokenVocabulary(saved[side][4:]) for side in ("source", "target")]  # after the 4 specials
-        mode = saved["tokens"]
-    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON nested thousands deep
-        raise ValueError(f"{path}: not a vocabulary file written by attention/train.py") from None
-    for vocabulary, side in zip(vocabularies, ("source", "target")):
-        require(vocabulary.tokens == saved[side], f"{path}: the {side} tokens are not in the order training used")
-    return vocabularies[0], vocabularies[1], mode
-
-
 def main(argv: list[str] | None = None) -> dict:
     arguments = parse_arguments(argv)
     run_dir = Path(arguments.run_dir)
@@ -79,7 +66,7 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(verbose=False)
     import keras
 
-    from attention.evaluation import decode, output_tokens, save_heatmap  # imports attention.model: the layers
+    from attention.evaluation import plot_attention  # imports attention.model: the layers
 
     try:
         # Safe mode, said rather than left to the default: no Python code from the file (a Lambda layer's) runs.
@@ -88,30 +75,25 @@ def main(argv: list[str] | None = None) -> dict:
         message = " ".join(str(error).split())[:300]
         fail(f"{run_dir / 'model.keras'} cannot be loaded ({type(error).__name__}: {message})", prog=PROG)
 
-    sources = [tokenize(text, mode) for text in texts]
-    ids = pad([source_vocabulary.encode(tokens) for tokens in sources], max(map(len, sources)))
-    unknown = sorted({token for tokens in sources for token in tokens if token not in source_vocabulary.index})
+    answers = translate(model, (source_vocabulary, target_vocabulary, mode), texts, arguments.beam_width)
+    unknown = sorted({token for answer in answers for token in answer["unknown"]})
     if unknown:
         print(f"not seen in training, read as {UNKNOWN}: {' '.join(repr(token) for token in unknown)}")
-    max_length = model.inputs[1].shape[1]  # the decoder input's length: the longest target trained on, + <end>
-    output_ids, weights = decode(model, ids, max_length, arguments.beam_width)
-    outputs = [output_tokens(row, target_vocabulary) for row in output_ids]
-    for text, output in zip(texts, outputs):
-        print(f"{text!r} -> {join(output, mode)!r}")
+    for text, answer in zip(texts, answers):
+        print(f"{text!r} -> {answer['output']!r}")
 
     heatmap_dir = None
-    if arguments.heatmaps and weights.any():
+    if arguments.heatmaps and answers[0]["attention"] is not None:
         with exit_on_bad_input(PROG):
             heatmap_dir = make_run_dir(run_dir, "translate", "heatmaps")
-        for i, (text, tokens) in enumerate(zip(texts, sources)):
-            save_heatmap(heatmap_dir / f"attention_{i}.png", weights[i], tokens, output_ids[i], target_vocabulary,
-                         title=f"{text!r} -> {join(outputs[i], mode)!r}")
+        for i, (text, answer) in enumerate(zip(texts, answers)):
+            plot_attention(answer["attention"], answer["input_tokens"], answer["output_tokens"],
+                           heatmap_dir / f"attention_{i}.png", title=f"{text!r} -> {answer['output']!r}")
         print(f"heatmaps: {heatmap_dir}")
     elif arguments.heatmaps:
         print("no heatmaps: this model has no attention")
-    return {"outputs": [join(output, mode) for output in outputs], "ids": output_ids, "unknown": unknown,
-            "heatmap_dir": None if heatmap_dir is None else str(heatmap_dir)}
-
+    return {"outputs": [answer["output"] for answer in answers], "ids": np.stack([answer["ids"] for answer in answers]),
+            "unknown": unknown, "heatmap_dir": None if heatmap_dir is None else str(heatmap_dir)}
 
 if __name__ == "__main__":
     main()

@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> dict:
     from autoencoder.model import build_model, encode
     from autoencoder.visualize import plot_latent_space, plot_latent_sweep
     from common.distribute import make_strategy
+    from common.inputs import describe_inputs
     from common.runs import finish_run, start_run
     from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
                                  quick_settings)
@@ -135,7 +136,8 @@ def main(argv: list[str] | None = None) -> dict:
     plot_latent_space(codes, dataset.y_test, run_dir / "plots" / "latent_space.png")
     if config.arch == "vae":
         plot_latent_sweep(model.get_layer("decoder"), codes, run_dir / "plots" / "latent_sweep.png")
-    result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
+    result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds,
+                          describe_inputs(dataset, dataset.x_test, kind="reconstruction"))  # inputs.json
     print(result["summary"])
     return result
 

@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> dict:
     from cnn.visualize import plot_feature_maps, plot_filters, plot_prediction_grid
     from common.distribute import make_strategy
     from common.evaluation import classical_baselines, evaluate_classification
-    from common.runs import describe_inputs, finish_run, start_run
+    from common.inputs import describe_inputs
+    from common.runs import finish_run, start_run
     from common.tasks import loss_for_task, metrics_for_task, predicted_classes, predicted_confidence
     from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
                                  quick_settings)
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> dict:
         evaluation.baselines.update(classical_baselines(dataset, quick=config.quick))
     # ---- Saved: model.keras is the network behind its rescaling (raw pixels in), and inputs.json says what it reads,
     # with a few raw test images
-    inputs = describe_inputs(dataset, raw_features(dataset, first_images[:16]))
+    inputs = describe_inputs(dataset, raw_features(dataset, first_images[:16]), raw=True)
     result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds, inputs)
     print(result["summary"])
     return result

@@ -7,7 +7,7 @@
 
 A run folder (never overwritten; with --distribute multi-worker only the chief writes one) holds:
     config.json  history.csv  metrics.json  model.keras  summary.txt  plots/learning_curves.png  plots/<task's own>
-    tensorboard/ (with --tensorboard)  inputs.json (a model that reads raw input: describe_inputs)
+    tensorboard/ (with --tensorboard)  inputs.json (what model.keras reads: common/inputs.py)
 history.csv and model.keras's best epoch are written during fit by common/training.py's callbacks, the task's own
 plots by its evaluator (common/evaluation.py). The first Ctrl-C during fit ends training early and the run is
 scored as usual; a second aborts it (Interruption).
@@ -25,7 +25,6 @@ import threading
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from common import metrics, plots
 from common.config import TrainConfig, make_run_dir
@@ -33,6 +32,7 @@ from common.flags import exit_on_bad_input, script_name
 from common.datasets import Dataset
 from common.distribute import is_chief
 from common.evaluation import Evaluation
+from common.inputs import describe_inputs
 
 log = logging.getLogger(__name__)
 
@@ -186,27 +186,6 @@ def temporary_folder() -> str:
 # After fit: the model, the curves, metrics.json and the summary line
 
 
-EXAMPLE_VALUES = 50_000  # inputs.json keeps the first 16 test examples, fewer where they hold more values than this
-
-
-def describe_inputs(dataset: Dataset, raw_examples) -> dict:
-    """inputs.json of a model that reads raw input (ann/, cnn/: model.py's end_to_end): what serve/ or a user needs to
-    feed model.keras without the training data. Its kind is "image" for images (meta has their pixel_max), else
-    "features"; raw_examples are the first test examples as model.keras reads them (raw pixels or rows); meta's
-    pixel_max and feature_names come along."""
-    raw_examples = np.asarray(raw_examples, dtype="float32")
-    count = max(1, min(16, EXAMPLE_VALUES // max(1, raw_examples[0].size)))
-    described = {key: dataset.meta[key] for key in ("pixel_max", "feature_names") if key in dataset.meta}
-    return {
-        "kind": "image" if "pixel_max" in dataset.meta else "features",
-        "dataset": dataset.name,
-        "task": dataset.task,
-        "class_names": list(dataset.class_names),
-        **described,
-        "examples": raw_examples[:count].tolist(),
-    }
-
-
 def finish_run(
     run_dir: Path,
     model: keras.Model,
@@ -216,16 +195,16 @@ def finish_run(
     train_seconds: float,
     inputs: dict | None = None,
 ) -> dict:
-    """Save model.keras (and inputs.json, when given: describe_inputs) and the learning curves, then write_metrics:
-    metrics.json, the scores, the summary line.
+    """Save model.keras, inputs.json (common/inputs.py's describe_inputs: given, or found from the data set's test
+    split for a model that reads its arrays) and the learning curves, then write_metrics: metrics.json, the scores,
+    the summary line.
 
     Returns metrics.json's content plus "run_dir", "history" (per-epoch lists) and "summary" (the last line to print).
     """
     # Early stopping has restored the best epoch's weights; saving them again also covers a run that ended on NaN
     # before the checkpoint wrote anything.
     model.save(run_dir / "model.keras")
-    if inputs is not None:
-        write_json(run_dir / "inputs.json", inputs)
+    write_json(run_dir / "inputs.json", inputs or describe_inputs(dataset, dataset.x_test))
     plots.plot_learning_curves(history.history, run_dir / "plots" / "learning_curves.png")
     return write_metrics(run_dir, evaluation, dataset, history, train_seconds, params=int(model.count_params()))
 

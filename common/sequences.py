@@ -6,6 +6,7 @@
 
     dataset = load_sequence_dataset(config)            # the data set --dataset names, shaped by the other flags
     evaluation = evaluate_sequence_model(model, dataset, run_dir, config)     # after model.fit
+    finish_run(run_dir, end_to_end(model, dataset), ...)   # a forecaster is saved reading the series' own values
 
 A --window or --transform left out takes the data set's own value (common/forecast_series.py, common/text.py), shown
 in the resolved config the run prints. The series (sine, airline, stock) live in common/forecast_series.py, the text in
@@ -157,6 +158,16 @@ def evaluate_sequence_model(model, dataset: Dataset, run_dir: Path, config: Sequ
     if dataset.task == "regression":
         return evaluate_regression(model, dataset, run_dir)
     return evaluate_classification(model, dataset, run_dir)
+
+
+def end_to_end(model, dataset: Dataset):
+    """The model a run saves: on a series, the forecaster that reads the last values in their own units and answers
+    the next one (common/forecast_model.py); for any other data, the trained model as it is."""
+    if not dataset.meta.get("forecast"):
+        return model
+    from common.forecast_model import end_to_end_forecaster
+
+    return end_to_end_forecaster(model, dataset)
 
 
 # ----------------------------------------------------------------------------------------------------------------

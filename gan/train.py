@@ -141,11 +141,18 @@ def main(argv: list[str] | None = None) -> dict:
 
 def finish_gan_run(run_dir: Path, gan, history, evaluation, dataset, train_seconds: float, scorer: dict) -> dict:
     """common.runs.finish_run for a model with two networks and two losses: saves model.keras (the generator:
-    the part worth keeping), discriminator.keras and learning_curves.png, then metrics.json through write_metrics."""
-    from common.runs import write_metrics
+    the part worth keeping), its inputs.json, discriminator.keras and learning_curves.png, then metrics.json through
+    write_metrics."""
+    from common.inputs import describe_inputs
+    from common.runs import write_json, write_metrics
+    from gan.model import sample_noise
     from gan.visualize import plot_gan_curves
 
     gan.generator.save(run_dir / "model.keras")
+    height, width = dataset.input_shape[:2]
+    write_json(run_dir / "inputs.json", describe_inputs(  # noise in, images out: what serve and gan/use.py read
+        dataset, sample_noise(16, gan.latent_dim, seed=0), kind="samples", latent_dim=gan.latent_dim,
+        conditional=gan.conditional, height=height, width=width))
     gan.discriminator.save(run_dir / "discriminator.keras")
     plot_gan_curves(history.history, run_dir / "plots" / "learning_curves.png")
     return write_metrics(run_dir, evaluation, dataset, history, train_seconds,

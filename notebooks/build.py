@@ -12,12 +12,21 @@ here by a few lines of code:
     # %matplotlib inline            in a code cell, a commented IPython magic becomes the magic itself
     <!-- README: The idea -->       on its own line in a markdown cell: the text of the section "## The idea" of
                                     the folder's README.md (the heading is the source's), links pointed at the folder
+    # <<< train.py: Data            a code cell's only line: the code of the section "# ---- Data" of main() in the
+                                    folder's train.py, as it is (code_section); "train.py train_model: Model" names
+                                    another function, "Setup" is the part before the first section, "imports" the
+                                    file's imports and its own names; "Setup compare=True" adds a setting
+
+So the code cells are the train script's own lines: a notebook has no copy of it to drift, and a change to
+lstm/train.py changes notebooks/lstm.ipynb (--check fails until it is built). Two lines change on the way: the flag
+parsing becomes the settings cell's config (QUICK, OUTPUT_DIR), and the closing `return` becomes `result`.
 
 Every notebook opens with the README's title and the setup cell below (Colab, the repository on sys.path), written
 here once. Outputs are stripped and cell ids fixed, so the same sources always give the same bytes.
 """
 
 import argparse
+import ast
 import json
 import re
 import sys
@@ -69,6 +78,9 @@ if str(REPO_ROOT) not in sys.path:
 CELL_MARKER = re.compile(r"# %%(?P<markdown> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?")
 MAGIC = re.compile(r"# (?P<magic>%[a-z]\w*.*)")
 DIRECTIVE = re.compile(r"<!-- README: (?P<heading>.+) -->")
+CODE_DIRECTIVE = re.compile(r"# <<< (?P<file>\w+\.py)(?: (?P<function>\w+))?: (?P<section>\w+)(?: (?P<fields>.+))?")
+SECTION = "# ---- "  # how a train script's main() marks its sections: "# ---- Data: ..."
+PARSE_CONFIG = re.compile(r"config = parse_config\((?P<config_class>\w+), argv, description=__doc__\)")
 LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
 TABLE_START = "<!-- The table is written by python -m notebooks.build from notebooks/build.py: edit that, not this. -->"
 TABLE_END = "<!-- End of the written table. -->"
@@ -135,6 +147,72 @@ def rebase_link(target: str, folder: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# The folder's own code
+
+
+def code_section(folder: str, file: str, section: str, function: str = "main", fields: str = "") -> str:
+    """The lines of one section of `function` in <folder>/<file>, dedented, as a notebook cell runs them.
+
+    Sections start at a comment `# ---- Name...` at the function body's own indentation (one inside a nested function
+    stays with its section); "Setup" is what comes before the first. "imports" is instead the file's own imports and
+    `from <folder>.<module> import` the names it defines (its config class, ...). ValueError for a section or
+    function that is not there, or a `return` the notebook cannot turn into `result`. fields (`compare=True`) are
+    added to the settings the config is made from."""
+    path = REPO_ROOT / folder / file
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    lines = text.splitlines()
+    if section == "imports":
+        imports = [ast.get_source_segment(text, node) for node in tree.body
+                   if isinstance(node, (ast.Import, ast.ImportFrom))]
+        names = [node.name for node in tree.body
+                 if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name != "main"]
+        return "\n".join([*imports, f"from {folder}.{path.stem} import {', '.join(names)}"])
+    nodes = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == function]
+    if not nodes:
+        raise ValueError(f"{folder}/{file} has no function {function}()")
+    statements = nodes[0].body
+    if isinstance(statements[0], ast.Expr) and isinstance(statements[0].value, ast.Constant):  # its docstring
+        statements = statements[1:]
+    body = lines[statements[0].lineno - 1 : nodes[0].end_lineno]
+    indent = body[0][: len(body[0]) - len(body[0].lstrip())]
+    sections, name = {}, "Setup"
+    for line in body:
+        if line.startswith(indent + SECTION):
+            name = line[len(indent + SECTION) :].split()[0].strip(":,")
+        sections.setdefault(name, []).append(line[len(indent) :] if line.strip() else "")
+    if section not in sections:
+        raise ValueError(f"{folder}/{file}'s {function}() has no section {section!r} (it has {', '.join(sections)})")
+    code = []
+    for line in sections[section]:
+        settings = ", ".join(["quick=QUICK", "output_dir=str(OUTPUT_DIR)", *([fields] if fields else [])])
+        line = PARSE_CONFIG.sub(rf"config = \g<config_class>({settings})", line)
+        if line.startswith("return "):
+            returned = line.removeprefix("return ")
+            if returned.startswith("finish_run("):
+                line = f"result = {returned}"
+            elif returned == "result":
+                continue
+            else:
+                raise ValueError(f"{folder}/{file}: a notebook cannot take the section {section!r}'s {line!r}")
+        code.append(line)
+    return "\n".join(code).strip()
+
+
+def expand_code(lines: list[str], folder: str) -> list[str]:
+    """A code cell's lines, with each `# <<< file: section` line replaced by that code (code_section)."""
+    expanded = []
+    for line in lines:
+        directive = CODE_DIRECTIVE.fullmatch(line.strip())
+        if directive:
+            expanded += code_section(folder, directive["file"], directive["section"],
+                                     directive["function"] or "main", directive["fields"] or "").splitlines()
+        else:
+            expanded.append(line)
+    return expanded
+
+
+# ----------------------------------------------------------------------------------------------------------------
 # Writing a notebook
 
 
@@ -152,7 +230,7 @@ def build_notebook(folder: str) -> nbformat.NotebookNode:
             lines = [expand_directive(line, folder) for line in cell["lines"]]
             cells.append(nbformat.v4.new_markdown_cell("\n".join(lines).strip()))
         else:
-            cells.append(nbformat.v4.new_code_cell("\n".join(cell["lines"]).strip()))
+            cells.append(nbformat.v4.new_code_cell("\n".join(expand_code(cell["lines"], folder)).strip()))
         if cell["tags"]:
             cells[-1].metadata["tags"] = cell["tags"]
     for index, cell in enumerate(cells):

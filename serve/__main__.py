@@ -4,10 +4,10 @@
     python -m serve runs/lstm/airline-20261122-190210 --port 8080
     python -m serve RUN_DIR --host 0.0.0.0                      # reachable from other machines (see serve/README.md)
 
-RUN_DIR is a folder a train script wrote (config.json, metrics.json, model.keras). The model is loaded once, in Keras'
-safe mode; what else it needs is in the run's inputs.json (ann/, cnn/: class names, raw examples), or else (scaler,
-vocabulary, class names) rebuilt from config.json by the folder's own dataset loader. A folder that is missing or
-damaged is one line on stderr and exit status 2. Ctrl-C stops the server.
+RUN_DIR is a folder a train script wrote (config.json, metrics.json, model.keras, inputs.json). The model is loaded
+once, in Keras' safe mode; what else it needs (class names, a scaler, a vocabulary, examples) is in inputs.json: the
+training data is not read. A folder that is missing or damaged is one line on stderr and exit status 2. Ctrl-C stops
+the server.
 
 The server bounds what a client can take (serve/limits.py): time limits on a request's headers and body, a cap on
 open connections, a queue for the model that answers 503 with Retry-After when too much work is waiting, and a Host

@@ -10,11 +10,10 @@ every length fixed (a window of 3 months, a source of 28 characters): recurrent 
 own operations, where a batch or a length left open needs TensorFlow's operations inside the Lite interpreter
 (the "Flex" delegate), which the tensorflow package's interpreter cannot run.
 
-The check: the first test examples of the run's data set (rebuilt as serving does, serve/run_folder.py, and given as
-model.keras reads them: ann/'s raw rows) go through the Keras model and through the export, which is loaded back from
-its file, and the largest absolute difference of their outputs (probabilities, scaled values, pixels, or a value in
-the target's units) must be within TOLERANCE times the largest output (at least 1); the command says how large it
-was.
+The check: the first test examples kept in the run's inputs.json (as model.keras reads them: ann/'s raw rows) go
+through the Keras model and through the export, which is loaded back from its file, and the largest absolute
+difference of their outputs (probabilities, scaled values, pixels, or a value in the target's units) must be within
+TOLERANCE times the largest output (at least 1); the command says how large it was.
 Each export goes to a new folder: nothing is overwritten. A bad run folder is one line and exit status 2; an export
 that differs from Keras beyond the tolerance, exit status 1.
 """

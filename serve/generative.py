@@ -1,15 +1,18 @@
 """The tasks whose answer is made by the model rather than chosen from classes: text, translations, reconstructions and
 samples (see serve/tasks.py for the others and for what a task is).
 
-    kind            runs                                        input -> answer
-    text            rnn, lstm, gru, deep_rnn on text            a prompt -> the characters sampled after it
-    translation     attention                                   a text -> the decoded output and the attention weights
-    reconstruction  autoencoder                                 an image -> the image rebuilt from its code
-    samples         gan                                         a seed (and a digit) -> generated images
+    kind            the model                                   input -> answer
+    text            a character language model              a prompt -> the characters sampled after it
+    translation     an encoder-decoder                          a text -> the decoded output and the attention weights
+    reconstruction  an autoencoder                              an image -> the image rebuilt from its code
+    samples         a generator                                 a seed (and a digit) -> generated images
 
-Each reuses its folder's own functions: common/text.py's sampler, attention/translate.py's vocabulary reader and
-attention/evaluation.py's decoder, gan/model.py's noise, so a served answer is the one the folder's scripts give.
+A step that cannot be a layer of model.keras (decoding token by token, drawing noise) is the trained folder's own
+function, in its use.py (config.json names the folder), so a served answer is the one a student's call gives. The
+text sampler is common/text.py's, shared by the recurrent folders.
 """
+
+import importlib
 
 import numpy as np
 
@@ -17,6 +20,11 @@ from common.flags import require
 from serve.run_folder import RunFolder
 from serve.schemas import ReconstructionBody, SamplesBody, TextBody, TranslationBody
 from serve.tasks import DIGIT_BOX, Task
+
+
+def folder_functions(run: RunFolder):
+    """The use.py module of the folder that trained the run (attention/use.py, gan/use.py): its own inference steps."""
+    return importlib.import_module(f"{run.folder}.use")
 
 
 class TextGenerator(Task):
@@ -27,14 +35,14 @@ class TextGenerator(Task):
     Body = TextBody
 
     def __init__(self, run: RunFolder):
-        from common.text import stateful_copy
+        from common.text import CharVocabulary, stateful_copy
 
         super().__init__(run)
-        self.vocabulary = run.dataset.meta["vocabulary"]
+        self.vocabulary = CharVocabulary(self.inputs["vocabulary"])
         self.generator = stateful_copy(run.model, batch_size=1)
 
     def input_description(self) -> dict:
-        return {"vocabulary": "".join(self.vocabulary.chars[1:]), "window": self.dataset.x_train.shape[1]}
+        return {"vocabulary": "".join(self.vocabulary.chars[1:]), "window": self.inputs["window"]}
 
     def example(self) -> dict:
         return {"prompt": self.run.config.get("prompt") or "The ", "temperature": 0.5, "length": 200, "seed": 0}
@@ -60,53 +68,41 @@ class TextGenerator(Task):
 
 
 class Translation(Task):
-    """attention/: a source text -> the decoder's output, greedy or with a beam, and where it looked for each token."""
+    """An encoder-decoder: a source text -> the decoder's output, greedy or with a beam, and where it looked for each
+    token. The folder's translate (use.py) tokenizes and decodes, with the vocabularies of the run's vocabulary.json."""
 
     kind = "translation"
     Body = TranslationBody
 
     def __init__(self, run: RunFolder):
-        from attention.translate import read_vocabularies
-
         super().__init__(run)
-        self.source_vocabulary, self.target_vocabulary, self.mode = read_vocabularies(run.path)
-        self.max_source = run.dataset.x_train.shape[1]  # the longest source in any split
-        self.max_output = run.model.inputs[1].shape[1]  # the decoder's length: the longest target + <end>
+        functions = folder_functions(run)
+        self.vocabularies, self.translate = functions.read_vocabularies(run.path), functions.translate
+        self.max_source = self.inputs["max_source"]  # the longest source in any split
 
     def input_description(self) -> dict:
-        return {"max_tokens": self.max_source, "tokens": self.mode}
+        return {"max_tokens": self.max_source, "tokens": self.inputs["tokens"]}
 
     def example(self) -> dict:
-        return {"text": self.dataset.meta["pairs"]["test"][0][0]}
+        return {"text": self.inputs["example"]}
 
     def test_inputs(self, count: int) -> list[np.ndarray]:
-        return [self.dataset.x_test[:count], self.dataset.y_test[:count, :-1]]  # teacher forcing, as in training
+        targets = np.asarray(self.inputs["target_examples"], "float32")  # the decoder's input: teacher forcing
+        return [self.run.examples[:count], targets[:count]]
 
     def work(self, body: TranslationBody) -> float:
         return float(body.beam_width)  # each decoder step scores beam_width candidates
 
     def predict(self, body: TranslationBody) -> dict:
-        from attention.dataset import END, END_ID, join, pad, tokenize
-        from attention.evaluation import decode, output_tokens
-
-        tokens = tokenize(body.text.strip(), self.mode)
-        require(len(tokens) > 0, "text is blank")
-        unit = {"char": "characters", "word": "words"}[self.mode]
-        require(
-            len(tokens) <= self.max_source,
-            f"text has {len(tokens)} {unit}; this model was trained on sources of at most {self.max_source}",
-        )
-        ids = pad([self.source_vocabulary.encode(tokens)], len(tokens))
-        output_ids, weights = decode(self.model, ids, self.max_output, body.beam_width)
-        written = output_tokens(output_ids[0], self.target_vocabulary)
-        rows = written + [END] if END_ID in list(output_ids[0]) else written  # the step that wrote <end> looked too
-        attention = weights[0, : len(rows), : len(tokens)].astype("float64")
+        require(body.text.strip(), "text is blank")
+        [answer] = self.translate(self.model, self.vocabularies, [body.text], body.beam_width, self.max_source)
+        attention = answer["attention"]
         return {
-            "output": join(written, self.mode),
-            "input_tokens": tokens,
-            "output_tokens": rows,
-            "attention": attention.tolist() if weights.any() else None,
-            "unknown": sorted({token for token in tokens if token not in self.source_vocabulary.index}),
+            "output": answer["output"],
+            "input_tokens": answer["input_tokens"],
+            "output_tokens": answer["output_tokens"],
+            "attention": None if attention is None else attention.tolist(),
+            "unknown": answer["unknown"],
         }
 
 
@@ -118,7 +114,7 @@ class Reconstruction(Task):
 
     def __init__(self, run: RunFolder):
         super().__init__(run)
-        self.shape = run.dataset.x_train.shape[1:]  # (h, w, 1)
+        self.shape = run.examples.shape[1:]  # (h, w, 1)
 
     def input_description(self) -> dict:
         return {
@@ -126,12 +122,12 @@ class Reconstruction(Task):
             "width": self.shape[1],
             "channels": 1,
             "values": "0 (black) to 1 (white)",
-            "digit_box": DIGIT_BOX.get(self.dataset.name),
+            "digit_box": DIGIT_BOX.get(self.inputs["dataset"]),
             "arch": self.run.config.get("arch"),
         }
 
     def example(self) -> dict:
-        return {"pixels": self.dataset.x_test[0, ..., 0].round(4).tolist()}
+        return {"pixels": (self.run.examples[0, ..., 0] / self.inputs["pixel_max"]).round(4).tolist()}
 
     def predict(self, body: ReconstructionBody) -> dict:
         height, width = self.shape[:2]
@@ -139,56 +135,42 @@ class Reconstruction(Task):
         for row, line in enumerate(body.pixels):
             require(len(line) == width, f"pixels[{row}] must have {width} values (got {len(line)})")
         image = np.asarray(body.pixels, dtype="float32")
-        rebuilt = self.call_model(image[None, ..., None])[0, ..., 0]
+        pixel_max = self.inputs["pixel_max"]  # white, as the model reads and writes it
+        rebuilt = self.call_model(image[None, ..., None] * pixel_max)[0, ..., 0] / pixel_max
         return {"reconstruction": rebuilt.tolist(), "mse": float(np.mean((rebuilt - image) ** 2))}
 
 
 class Samples(Task):
-    """A GAN's generator (model.keras of a gan/ run): noise drawn from a seed -> images in 0..1."""
+    """A GAN's generator (model.keras of its run): noise drawn from a seed -> images in 0..1, by the folder's
+    sample_images (use.py)."""
 
     kind = "samples"
     Body = SamplesBody
 
     def __init__(self, run: RunFolder):
         super().__init__(run)
-        self.latent_dim = run.model.inputs[0].shape[1]
-        self.conditional = len(run.model.inputs) > 1  # (noise, digit)
+        self.sample_images = folder_functions(run).sample_images
+        self.class_names = list(self.inputs["class_names"])
 
     def input_description(self) -> dict:
-        height, width = self.dataset.x_train.shape[1:3]
         return {
-            "latent_dim": self.latent_dim,
-            "conditional": self.conditional,
-            "height": height,
-            "width": width,
-            "classes": list(self.dataset.class_names),
+            "latent_dim": self.inputs["latent_dim"],
+            "conditional": self.inputs["conditional"],
+            "height": self.inputs["height"],
+            "width": self.inputs["width"],
+            "classes": self.class_names,
         }
 
     def example(self) -> dict:
         return {"count": 8, "seed": 0}
 
-    def inputs(self, count: int, seed: int, digit: int | None) -> list[np.ndarray]:
-        from gan.evaluation import requested_labels
-        from gan.model import sample_noise
-
-        noise = sample_noise(count, self.latent_dim, seed)
-        if not self.conditional:
-            return [noise]
-        labels = requested_labels(count, self.dataset.num_classes) if digit is None else np.full(count, digit)
-        return [noise, labels.astype("int32")]
-
     def test_inputs(self, count: int) -> list[np.ndarray]:
-        return self.inputs(count, seed=0, digit=None)
+        noise = self.run.examples[:count]
+        if not self.inputs["conditional"]:
+            return [noise]
+        return [noise, (np.arange(len(noise)) % len(self.class_names)).astype("int32")]
 
     def predict(self, body: SamplesBody) -> dict:
-        from gan.dataset import to_unit_range
-
-        require(body.digit is None or self.conditional, "this generator is not conditional: leave out digit")
-        require(
-            body.digit is None or body.digit < self.dataset.num_classes,
-            f"digit must be below {self.dataset.num_classes} (got {body.digit})",
-        )
-        inputs = self.inputs(body.count, body.seed, body.digit)
-        images = to_unit_range(self.call_model(inputs if self.conditional else inputs[0]))[..., 0]
-        digits = [int(label) for label in inputs[1]] if self.conditional else None
-        return {"images": images.astype("float64").tolist(), "digits": digits}
+        images, digits = self.sample_images(self.model, body.count, body.seed, body.digit)
+        digits = None if digits is None else [int(digit) for digit in digits]
+        return {"images": images[..., 0].astype("float64").tolist(), "digits": digits}

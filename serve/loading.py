@@ -13,29 +13,29 @@ from serve import generative, tasks
 from serve.run_folder import RunFolder, open_run_folder
 
 
+KINDS = {
+    task.kind: task
+    for task in (
+        tasks.ImageClassifier,
+        tasks.FeatureModel,
+        tasks.SequenceModel,
+        tasks.Forecaster,
+        generative.TextGenerator,
+        generative.Translation,
+        generative.Reconstruction,
+        generative.Samples,
+    )
+}
+
+
 def make_task(run: RunFolder) -> tasks.Task:
-    """The task class that fits the run (see the module docstring's table); ValueError for a run serve cannot take."""
-    if run.inputs:  # inputs.json names the kind of input (ann/, cnn/): no data set is loaded
-        return {"image": tasks.ImageClassifier, "features": tasks.FeatureModel}[run.inputs["kind"]](run)
-    dataset = run.dataset
-    if run.folder == "gan":
-        return generative.Samples(run)
-    if run.folder == "autoencoder":
-        return generative.Reconstruction(run)
-    if run.folder == "attention":
-        return generative.Translation(run)
-    if dataset.task == "generation":
-        return generative.TextGenerator(run)
-    if dataset.meta.get("forecast"):
-        return tasks.Forecaster(run)
+    """The task of the run's kind of input (inputs.json's); ValueError for a run serve cannot take."""
     require(
-        dataset.name != "imdb",
-        "serving an imdb run needs Keras' IMDB word index (a download) to turn a review "
+        run.inputs["kind"] != "tokens",
+        "serving a model of word ids (imdb) needs Keras' IMDB word index (a download) to turn a review "
         "into word ids; serve does not do that yet",
     )
-    if dataset.name in tasks.IMAGE_DATASETS:  # deep_rnn/ and birnn/ reading digit images row by row
-        return tasks.ImageClassifier(run)
-    return tasks.SequenceModel(run)
+    return KINDS[run.inputs["kind"]](run)
 
 
 def load_task(run_dir) -> tasks.Task:

@@ -5,12 +5,15 @@ its output into an answer in the data's own terms (class names, original units).
     task.predict(ImageBody(pixels=...))                       # {"class": "7", "probability": 0.98, "top": [...]}
     task.describe()                                           # what GET /model shows, with an example body
 
-    kind            runs                                        input -> answer
-    image           ann, cnn, deep_rnn, birnn on digit images   pixels in 0..1 -> top-k classes
-    features        ann on breast_cancer, diabetes              raw feature values -> top-k classes, or a value
-    sequence        birnn tagging, the adding problem           values per step -> classes (per step), or a value
-    forecast        rnn, lstm, gru, deep_rnn, birnn on series   the series so far -> the next values
+    kind            the data                                    input -> answer
+    image           digit and other images                      pixels in 0..1 -> top-k classes
+    features        rows of measurements                        raw feature values -> top-k classes, or a value
+    sequence        values per step (tagging, adding problem)   values per step -> classes (per step), or a value
+    forecast        a series                                    the series so far -> the next values
     text, translation, reconstruction, samples                  serve/generative.py
+
+The kind is inputs.json's (common/inputs.py wrote it from the data, serve/inputs.py checked it), with the facts a
+task reads: class names, the pixels' range, how many values a forecast needs. No data set is loaded.
 
 A task raises ValueError, in one sentence, for an input its run cannot take (a wrong size, too short a history); the
 server answers that with 422; Task.answer is predict with a check that the answer is finite numbers. The model is
@@ -27,7 +30,6 @@ from common.flags import require
 from serve.run_folder import RunFolder
 from serve.schemas import Body, FeaturesBody, ForecastBody, ImageBody, SequenceBody
 
-IMAGE_DATASETS = ("digits", "mnist5k", "mnist", "fashion_mnist", "cifar10")
 # The side of the square a hand-drawn digit is fitted into before it is sent, as the data sets were made: MNIST
 # digits fill a 20 x 20 box centred in 28 x 28, scikit-learn's digits the whole 8 x 8.
 DIGIT_BOX = {"digits": 8, "mnist5k": 20, "mnist": 20}
@@ -41,12 +43,7 @@ class Task:
     Body = Body
 
     def __init__(self, run: RunFolder):
-        self.run, self.model = run, run.model
-
-    @property
-    def dataset(self):
-        """The run's data set, rebuilt on first use (a run with inputs.json never needs it: RunFolder.dataset)."""
-        return self.run.dataset
+        self.run, self.model, self.inputs = run, run.model, run.inputs  # inputs.json: serve/inputs.py
 
     # seconds of model time per unit of work(), measured on the example at start-up (load_task): the queue's seed
     seconds_per_unit = 0.0
@@ -126,13 +123,6 @@ def ranked(probabilities: np.ndarray, class_names: list[str], top_k: int) -> dic
     return {"class": top[0]["class"], "index": top[0]["index"], "probability": top[0]["probability"], "top": top}
 
 
-def in_original_units(dataset, values: np.ndarray) -> list[float]:
-    """A regression output in the target's own units (common.evaluation.original_units undoes its scaling)."""
-    from common.evaluation import original_units
-
-    return [float(value) for value in original_units(dataset)(values)]
-
-
 class ImageClassifier(Task):
     """A digit (or any image) classifier: ann/ reads the pixels as one vector, cnn/ as an image, deep_rnn/ and birnn/
     as a sequence of rows; the body is the same image for all of them."""
@@ -147,11 +137,10 @@ class ImageClassifier(Task):
         # images; deep_rnn/ and birnn/ (rows, columns), read row by row.
         side = math.isqrt(shape[0]) if len(shape) == 1 else 0
         self.shape = (side, side, 1) if side else tuple(shape) if len(shape) == 3 else (*shape, 1)
-        # A model that scales its pixels itself (ann/, cnn/: inputs.json) reads them in their raw range (pixel_max:
-        # 16 for the 8x8 digits, 255 for MNIST); deep_rnn/ and birnn/ in 0..1, as their data set holds them.
-        described = run.inputs or {"pixel_max": 1, "class_names": run.dataset.class_names, "dataset": run.dataset.name}
-        self.pixel_max, self.class_names = described["pixel_max"], list(described["class_names"])
-        self.dataset_name = described["dataset"]
+        # A model that scales its pixels itself (ann/, cnn/) reads them in their raw range (pixel_max: 16 for the
+        # 8x8 digits, 255 for MNIST); deep_rnn/ and birnn/ in 0..1, as their data set holds them.
+        self.pixel_max, self.class_names = run.inputs["pixel_max"], list(run.inputs["class_names"])
+        self.dataset_name = run.inputs["dataset"]
         self.first_test_image = run.examples[0].reshape(self.shape) / self.pixel_max
 
     @property
@@ -206,7 +195,7 @@ class FeatureModel(Task):
     Body = FeaturesBody
 
     def __init__(self, run: RunFolder):
-        super().__init__(run)  # run.inputs: inputs.json of an ann/ run
+        super().__init__(run)
         self.feature_names, self.class_names = run.inputs["feature_names"], run.inputs["class_names"]
         self.raw_test = run.examples
 
@@ -236,20 +225,21 @@ class SequenceModel(Task):
 
     def __init__(self, run: RunFolder):
         super().__init__(run)
-        self.length, self.features = run.dataset.x_train.shape[1:]
+        self.length, self.features = run.examples.shape[1:]
         self.fixed_length = run.model.inputs[0].shape[1] is not None
+        self.class_names, self.per_step = self.inputs["class_names"], self.inputs["per_step"]
 
     def input_description(self) -> dict:
         return {
             "steps": self.length,
             "features": self.features,
             "any_length": not self.fixed_length,
-            "classes": list(self.dataset.class_names),
-            "per_step": bool(self.dataset.meta.get("label_per_step")),
+            "classes": list(self.class_names),
+            "per_step": self.per_step,
         }
 
     def example(self) -> dict:
-        return {"values": self.dataset.x_test[0].round(4).tolist()}
+        return {"values": self.run.examples[0].round(4).tolist()}
 
     def predict(self, body: SequenceBody) -> dict:
         require(
@@ -259,17 +249,17 @@ class SequenceModel(Task):
         for step, row in enumerate(body.values):
             require(len(row) == self.features, f"values[{step}] must have {self.features} numbers (got {len(row)})")
         output = self.call_model(np.asarray(body.values, dtype="float32")[None])[0]
-        if self.dataset.task == "regression":
-            return {"value": in_original_units(self.dataset, output)[0]}
-        if self.dataset.meta.get("label_per_step"):  # (steps, classes)
-            steps = [ranked(class_probabilities(row), self.dataset.class_names, body.top_k) for row in output]
+        if self.inputs["task"] == "regression":
+            return {"value": float(output[0])}
+        if self.per_step:  # (steps, classes)
+            steps = [ranked(class_probabilities(row), self.class_names, body.top_k) for row in output]
             return {"classes": [step["class"] for step in steps], "steps": steps}
-        return ranked(class_probabilities(output), self.dataset.class_names, body.top_k)
+        return ranked(class_probabilities(output), self.class_names, body.top_k)
 
 
 class Forecaster(Task):
-    """A one-step forecaster of a series (common/forecasting.py): the last values in original units go through the
-    run's transform and scaler into a window, and the output back into original units. Several steps feed each
+    """A one-step forecaster of a series: model.keras reads the last values in their own units and answers the next
+    one (common/forecast_model.py: the run's transform and scaler are layers inside it). Several steps feed each
     forecast back in as the newest value."""
 
     kind = "forecast"
@@ -277,35 +267,28 @@ class Forecaster(Task):
 
     def __init__(self, run: RunFolder):
         super().__init__(run)
-        meta = run.dataset.meta
-        self.window, self.lag, self.transform = run.dataset.x_train.shape[1], meta["lag"], meta["transform"]
+        self.window, self.lag, self.transform = self.inputs["window"], self.inputs["lag"], self.inputs["transform"]
         self.needed = self.window + self.lag  # the window, and `lag` values before it for the transform
+        # A log transform needs values above 0 that float32, the model's numbers, does not round to 0.
+        self.minimum = float(np.finfo("float32").tiny) if self.transform not in ("none", "difference") else None
 
     def input_description(self) -> dict:
-        meta = self.dataset.meta
         return {
             "needed": self.needed,
             "window": self.window,
             "transform": self.transform,
-            "unit": meta["unit"],
-            "time_unit": meta["time_unit"],
-            "positive": self.transform not in ("none", "difference"),
+            "unit": self.inputs["unit"],
+            "time_unit": self.inputs["time_unit"],
+            "positive": self.minimum is not None,
+            "minimum": self.minimum,
         }
 
     def example(self) -> dict:
         """The end of the series: enough for a forecast, and a few seasons to look at."""
-        series = self.dataset.meta["series"]
-        return {"history": [round(float(value), 4) for value in series[-max(self.needed, 36) :]], "steps": 6}
+        return {"history": [round(value, 4) for value in self.inputs["history"]], "steps": 6}
 
     def next_value(self, history: np.ndarray) -> float:
-        from common.forecasting import transform_series, untransform
-
-        meta = self.dataset.meta
-        modelled = transform_series(history, self.transform, meta["season"])  # the first `lag` values are NaN
-        window = meta["target_scaler"].transform(modelled[-self.window :]).astype("float32")
-        scaled = self.call_model(window.reshape(1, self.window, 1)).reshape(-1)[-1:]  # many-to-many: the last step
-        earlier = history[len(history) - self.lag : len(history) - self.lag + 1]  # the value `lag` steps before
-        return float(untransform(meta["target_scaler"].inverse_transform(scaled), earlier, self.transform)[0])
+        return float(self.call_model(history[None, -self.needed :].astype("float32"))[0, 0])
 
     def work(self, body: ForecastBody) -> float:
         return float(body.steps)  # a model call per step
@@ -318,12 +301,14 @@ class Forecaster(Task):
             + (f" and {self.lag} before it for the {self.transform} transform" if self.lag else "")
             + f"; got {len(history)})",
         )
-        require(
-            self.transform in ("none", "difference") or np.all(history > 0),
-            f"history values must be above 0: the {self.transform} transform takes their logarithm",
-        )
+        if self.minimum is not None:
+            require(
+                np.all(history >= self.minimum),
+                f"history values must be above 0 (at least {self.minimum:.4g}, float32's smallest): the "
+                f"{self.transform} transform takes their logarithm",
+            )
         forecast = []
         for _ in range(body.steps):
             forecast.append(self.next_value(history))
             history = np.append(history, forecast[-1])
-        return {"forecast": forecast, "unit": self.dataset.meta["unit"]}
+        return {"forecast": forecast, "unit": self.inputs["unit"]}

@@ -49,16 +49,16 @@ def run_main(capsys):
 @pytest.fixture
 def readme_snippet(capsys):
     """run(folder, run_dir): the code under a folder README's "### Use your trained model" (at most five lines), run
-    with its model.keras path replaced by run_dir's; returns the lines it printed."""
+    with its run folder's path (/tmp/<folder>_readme_run/...) replaced by run_dir; returns the lines it printed."""
     import re
 
     def run(folder, run_dir):
         readme = (REPO_ROOT / folder / "README.md").read_text(encoding="utf-8")
         code = re.search(r"### Use your trained model\n.*?```python\n(.*?)```", readme, re.S).group(1)
         assert len(code.strip().splitlines()) <= 5
-        path = re.search(r'load_model\("([^"]+)"\)', code).group(1)
+        path = re.search(r'"(/tmp/\w+_readme_run/[^"]+?)(/model\.keras)?"', code).group(1)  # the README's run
         capsys.readouterr()
-        exec(code.replace(path, str(Path(run_dir) / "model.keras")), {})  # the README's own code, nothing else
+        exec(code.replace(path, str(Path(run_dir))), {})  # the README's own code, nothing else
         return capsys.readouterr().out.strip().splitlines()
 
     return run
@@ -127,8 +127,8 @@ def assert_scores_recomputed():
     - model.keras is the best epoch's model: its validation loss is the lowest in history.csv;
     - the test metrics in metrics.json, and the validation metrics beside them, are those of that model's
       predictions: accuracy and macro F1 for classification (every step of a tagged sequence counts), RMSE in original
-      units for regression and forecasts (a forecast goes back through the scaler and the transform, lag steps back),
-      bits per character for text.
+      units for regression and forecasts (the saved forecaster reads the raw values before each target and answers
+      in the series' units), bits per character for text.
     Returns (model, metrics.json as a dict).
     """
 
@@ -147,8 +147,9 @@ def assert_scores_recomputed():
         x_val, y_val = dataset.x_val, dataset.y_val
         if dataset.task == "seq2seq":  # teacher forcing: the decoder reads y[:, :-1] and is scored on y[:, 1:]
             x_val, y_val = [x_val, y_val[:, :-1]], y_val[:, 1:]
+        forecast = bool(dataset.meta.get("forecast"))  # model.keras: common/forecast_model.py's, raw values in
         # Called directly rather than through evaluate/predict: the same numbers without tracing a graph each time.
-        if raw is None:
+        if raw is None and not forecast:
             val_loss = float(model.loss(y_val, model(x_val, training=False)))
         else:  # the trained network inside the end-to-end model, and the loss its task trains with
             from common.tasks import loss_for_task
@@ -164,6 +165,10 @@ def assert_scores_recomputed():
         for key, x, y, part in (("test", dataset.x_test, dataset.y_test, "test"),
                                 ("validation", dataset.x_val, dataset.y_val, "val")):
             given = x if raw is None else raw(x).astype("float32")
+            if forecast:  # the values before each target, in the series' own units
+                from common.inputs import histories
+
+                given = histories(dataset, part)[:len(x)]
             outputs = np.asarray(keras.ops.convert_to_numpy(model(given, training=False)), dtype="float64")
             scores = saved[key]
             if dataset.task == "classification":
@@ -181,10 +186,7 @@ def assert_scores_recomputed():
             elif dataset.meta.get("forecast"):
                 meta = dataset.meta
                 indices = meta["target_indices"][part][:len(x)]
-                change = meta["target_scaler"].inverse_transform(outputs.reshape(len(indices), -1)[:, -1])
-                earlier = meta["series"][indices - meta["lag"]]
-                predicted = {"none": change, "difference": earlier + change}.get(meta["transform"],
-                                                                                 earlier * np.exp(change))
+                predicted = outputs[:, 0]  # the next value in the series' units, the transform undone inside
                 rmse = np.sqrt(sk_metrics.mean_squared_error(meta["series"][indices], predicted))
                 assert scores["rmse"] == pytest.approx(rmse, rel=1e-5)
             else:  # plain regression, in the target's original units

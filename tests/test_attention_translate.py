@@ -18,6 +18,13 @@ def trained_run(tmp_path_factory):
     return Path(result["run_dir"])
 
 
+def test_the_readme_snippet_translates_as_the_command_does(trained_run, readme_snippet, run_main):
+    """attention/README.md's "Use your trained model" (use.py's translate) prints what attention.translate prints."""
+    printed = readme_snippet("attention", trained_run)
+    result, _, _ = run_main(translate.main, [str(trained_run), "march 3rd, 2015"])
+    assert printed == [result["outputs"][0]] and printed[0].strip()
+
+
 def test_a_trained_model_keras_loads_with_its_compile_settings(trained_run):
     """model.keras as train.py writes it (compiled with the TokenAccuracy metric) loads with plain load_model."""
     model = keras.models.load_model(trained_run / "model.keras")  # raised "Could not locate class" before

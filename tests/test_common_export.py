@@ -77,7 +77,8 @@ LSTM_EXPORT = [
     "README.md",
     *(f"common/{name}" for name in ("__init__.py", "config.py", "console.py", "datasets.py", "diagrams.py",
                                     "distribute.py", "evaluation.py", "flags.py", "forecast_evaluation.py",
-                                    "forecast_series.py", "forecasting.py", "metrics.py", "plots.py", "runs.py",
+                                    "forecast_model.py", "forecast_series.py", "forecasting.py", "inputs.py",
+                                    "metrics.py", "plots.py", "runs.py",
                                     "sequences.py", "tasks.py", "text.py", "training.py")),
     "data/README.md", "data/airline_passengers.csv",
     *(f"lstm/{name}" for name in ("README.md", "__init__.py", "airline_forecast.png", "dataset.py", "diagrams.py",
@@ -92,7 +93,7 @@ LSTM_EXPORT = [
 def test_the_export_copies_exactly_the_folder_its_common_files_data_and_all_its_tests(tmp_path, run_main):
     dest = tmp_path / "lab"
     summary, out, err = run_main(export.main, ["lstm", str(dest)])
-    assert err == [] and out[0].startswith(f"lstm/ -> {dest}: common/ 18 files")
+    assert err == [] and out[0].startswith(f"lstm/ -> {dest}: common/ 20 files")
     assert sorted(str(path.relative_to(dest)) for path in dest.rglob("*") if path.is_file()) == LSTM_EXPORT
     # every test of the folder in this repository went along: tests/test_lstm.py and tests/test_lstm_*.py
     own_tests = sorted(path.name for path in (REPO_ROOT / "tests").glob("test_lstm*.py"))

@@ -24,7 +24,8 @@ from common.training import mixed_precision_scope
 
 SCRIPTS = ("ann.train", "cnn.train", "rnn.train", "lstm.train", "gru.train", "deep_rnn.train", "birnn.train",
            "attention.train", "autoencoder.train", "gan.train", "deep_rnn.compare", "attention.compare")
-END_TO_END = ("ann.train", "cnn.train")  # their model.keras: an inference model with the scaling inside, uncompiled
+# Their model.keras: an inference model with the scaling inside, uncompiled (lstm/'s runs here are on a series)
+END_TO_END = ("ann.train", "cnn.train", "lstm.train")
 CNN_SMALL = ["--dataset", "digits", "--arch", "basic", "--no-augment"]  # 8x8 digits: a --quick run in seconds
 
 

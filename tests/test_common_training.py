@@ -117,26 +117,6 @@ def test_run_folder_contents_and_learning(tmp_path):
     assert result["summary"].startswith("test_accuracy=") and result["summary"].endswith(f"run_dir={run_dir}")
 
 
-def test_inputs_json_describes_a_raw_input_model_with_a_few_of_its_examples():
-    """describe_inputs: the kind, names and pixel range from meta, and the first raw test examples, at most 16 and
-    no more than EXAMPLE_VALUES values (4 images of 64x64x3); JSON as it is."""
-    rng = np.random.default_rng(0)
-    images = Dataset("squares", "classification", *(rng.uniform(size=(20, 64, 64, 3)), np.zeros(20, "int64")) * 3,
-                     class_names=["bright", "dark"], meta={"pixel_max": 255.0, "flip_ok": True})
-    described = runs.describe_inputs(images, images.x_test * 255)
-    assert {key: value for key, value in described.items() if key != "examples"} == {
-        "kind": "image", "dataset": "squares", "task": "classification", "class_names": ["bright", "dark"],
-        "pixel_max": 255.0}
-    assert np.asarray(described["examples"]).shape == (4, 64, 64, 3) == (50_000 // (64 * 64 * 3), 64, 64, 3)
-    assert np.allclose(described["examples"], images.x_test[:4] * 255, atol=1e-4)
-    rows = Dataset("table", "regression", *(rng.uniform(size=(30, 3)), rng.uniform(size=30)) * 3,
-                   meta={"feature_names": ["a", "b", "c"]})
-    described = runs.describe_inputs(rows, rows.x_test)
-    assert described["kind"] == "features" and described["feature_names"] == ["a", "b", "c"]
-    assert "pixel_max" not in described
-    assert len(described["examples"]) == 16 and json.loads(json.dumps(described)) == described
-
-
 def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path):
     dataset = blobs_dataset()
     histories = [train_toy(SmallConfig(output_dir=str(tmp_path), epochs=3, seed=seed), dataset,

@@ -51,6 +51,25 @@ def test_the_conditional_generator_draws_what_it_is_asked_for_differently():
     assert not np.allclose(images[0], images[1])
 
 
+def test_sample_images_draws_the_digits_asked_for_in_0_to_1_and_refuses_others():
+    """gan/use.py: the function serve/ and a student call on a saved generator."""
+    from gan.use import sample_images
+
+    generator = build_generator((8, 8, 1), latent_dim=4, num_classes=10)
+    images, digits = sample_images(generator, count=12, seed=2)
+    assert digits.tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]  # each digit in turn
+    assert np.array_equal(images, to_unit_range(generate(generator, sample_noise(12, 4, seed=2), digits)))
+    assert images.min() >= 0 and images.max() <= 1 and images.shape == (12, 8, 8, 1)
+    images, digits = sample_images(generator, count=3, seed=2, digit=7)
+    assert digits.tolist() == [7, 7, 7]
+    with pytest.raises(ValueError, match=r"^digit must be from 0 to 9 \(got 10\)$"):
+        sample_images(generator, count=1, seed=0, digit=10)
+    plain = build_generator((8, 8, 1), latent_dim=4)
+    assert sample_images(plain, count=2, seed=0)[1] is None
+    with pytest.raises(ValueError, match="^this generator is not conditional: leave out digit$"):
+        sample_images(plain, count=1, seed=0, digit=3)
+
+
 def test_builders_reject_what_cannot_work():
     with pytest.raises(ValueError, match="divisible by 4"):
         build_generator((10, 10, 1))
@@ -142,7 +161,8 @@ def test_quick_run_writes_the_run_folder(kind, runs):
     run_dir = Path(result["run_dir"])
     assert run_dir.parent == runs["output_dir"] / "gan" / ("conditional" if kind == "conditional" else "dcgan")
     assert run_dir.name.startswith("mnist5k-")
-    for name in ("config.json", "history.csv", "metrics.json", "model.keras", "discriminator.keras", "summary.txt"):
+    for name in ("config.json", "history.csv", "metrics.json", "model.keras", "discriminator.keras", "summary.txt",
+                 "inputs.json"):
         assert (run_dir / name).is_file(), name
     for name in ("learning_curves.png", "samples.png", "samples_epoch_001.png", "samples_epoch_002.png",
                  "class_spread.png"):
@@ -189,6 +209,13 @@ def test_quick_run_metrics_are_those_of_the_saved_generator(kind, runs):
     kept = val_fid.min() if kind == "conditional" else val_fid.iloc[-1]
     assert saved["validation"]["fid"] == pytest.approx(kept, rel=1e-4)
     keras.saving.load_model(run_dir / "discriminator.keras", safe_mode=True)
+
+
+def test_the_readme_snippet_samples_the_saved_generator(runs, readme_snippet):
+    """gan/README.md's "Use your trained model", run on the plain and the conditional quick runs."""
+    assert readme_snippet("gan", runs["plain"][0]["run_dir"]) == ["(16, 28, 28, 1) None"]
+    assert readme_snippet("gan", runs["conditional"][0]["run_dir"]) == [
+        "(16, 28, 28, 1) [0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5]"]
 
 
 def test_the_scorer_is_trained_once_and_reused(runs):

@@ -128,6 +128,54 @@ def test_check_exits_1_naming_a_stale_notebook(notebooks_copy, monkeypatch, caps
     assert stale.read_text(encoding="utf-8") == files[stale]
 
 
+def test_a_change_to_a_train_script_makes_its_notebook_out_of_date(tmp_path, monkeypatch, capsys):
+    """The code cells are the train script's own lines: in a copy of the repository, changing lstm/train.py's
+    model.compile( line makes --check fail for lstm's notebook alone (and the build writes the change into it)."""
+    import shutil
+
+    for folder in build.FOLDERS:
+        (tmp_path / folder).mkdir()
+        for name in ("README.md", "train.py"):
+            shutil.copy(build.REPO_ROOT / folder / name, tmp_path / folder / name)
+    shutil.copytree(NOTEBOOKS_DIR, tmp_path / "notebooks", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(build, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(build, "NOTEBOOKS_DIR", tmp_path / "notebooks")
+    monkeypatch.setattr(build, "SOURCE_DIR", tmp_path / "notebooks" / "src")
+    monkeypatch.setattr(build, "README", tmp_path / "notebooks" / "README.md")
+    assert build.main(["--check"]) == 0
+    script = tmp_path / "lstm" / "train.py"
+    text = script.read_text(encoding="utf-8")
+    assert text.count("        model.compile(optimizer=make_optimizer(") == 1
+    changed = text.replace("model.compile(optimizer=make_optimizer(",
+                           "model.compile(optimizer=keras.optimizers.SGD(), unused=make_optimizer(")
+    script.write_text(changed, encoding="utf-8")
+    capsys.readouterr()
+    assert build.main(["--check"]) == 1
+    assert capsys.readouterr().err.strip() == "out of date (run python -m notebooks.build): notebooks/lstm.ipynb"
+    assert build.main([]) == 0 and "keras.optimizers.SGD()" in (tmp_path / "notebooks" / "lstm.ipynb").read_text()
+
+
+def test_code_sections_are_the_functions_own_lines():
+    """code_section: a section of main(), another function's, the part before the first section, the file's imports;
+    the flag parsing becomes the settings, a closing return becomes result; a missing section is a ValueError."""
+    setup = build.code_section("lstm", "train.py", "Setup")
+    assert setup.startswith("config = LstmConfig(quick=QUICK, output_dir=str(OUTPUT_DIR))\n")
+    assert "parse_config" not in setup and "argv" not in setup
+    assert build.code_section("birnn", "train.py", "Setup", fields="compare=True").startswith(
+        "config = BirnnConfig(quick=QUICK, output_dir=str(OUTPUT_DIR), compare=True)\n")
+    training = build.code_section("lstm", "train.py", "Training")
+    assert training.startswith("# ---- Training") and "history = model.fit(" in training
+    assert not training.startswith(" ") and "return" not in training
+    evaluation = build.code_section("attention", "train.py", "Evaluation", function="train_model")
+    assert evaluation.splitlines()[-1].startswith("result = finish_run(")  # was `return finish_run(...)`
+    assert build.code_section("gan", "train.py", "imports").splitlines()[-1] == \
+        "from gan.train import GanConfig, make_gan_optimizer, finish_gan_run"
+    with pytest.raises(ValueError, match="has no section 'Testing'"):
+        build.code_section("lstm", "train.py", "Testing")
+    with pytest.raises(ValueError, match="has no function fit_all"):
+        build.code_section("lstm", "train.py", "Data", function="fit_all")
+
+
 @pytest.mark.parametrize("folder", build.FOLDERS)
 def test_notebook_shows_the_lesson_and_the_folders_own_code(folder):
     notebook = nbformat.read(NOTEBOOKS_DIR / f"{folder}.ipynb", as_version=4)
@@ -138,7 +186,8 @@ def test_notebook_shows_the_lesson_and_the_folders_own_code(folder):
     for heading in ("The idea", "The picture", "The equations", "What to expect", "Try next"):
         assert f"## {heading}\n" in markdown and build.readme_section(folder, heading) in markdown
     assert "<!-- README:" not in markdown
-    # The folder's own loader and builder, and compile and fit written in the cells.
+    # The folder's own loader and builder, and compile and fit: its train script's lines, with no directive left.
+    assert "# <<<" not in code
     assert f"from {folder}.dataset import" in code and "load_dataset(config)" in code
     assert f"from {folder}.model import" in code and "build_model(" in code
     assert ".compile(" in code and ".fit(" in code

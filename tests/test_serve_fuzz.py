@@ -9,9 +9,9 @@ Three fuzzes per kind, each bounded (EXAMPLES bodies, derandomized, so a failure
 - invalid bodies (schemathesis' negative mode: wrong types, out-of-range values, unknown fields, bodies that are not
   JSON): each refused with a 4xx;
 - valid bodies of the schema narrowed by the run's own input (GET /model's "input": 8 x 8 pixels, at least 15
-  positive values of history, a date of at most 26 characters), integers sent as ints: they reach the model, and
-  each is answered 200 (the strict types refuse 2.0 for an integer, which JSON Schema and schemathesis count as one:
-  the fuzz of the served schema sees those 422s).
+  values of history, none below float32's smallest positive one, a date of at most 26 characters), integers sent as
+  ints: they reach the model, and each is answered 200 (the strict types refuse 2.0 for an integer, which JSON
+  Schema and schemathesis count as one: the fuzz of the served schema sees those 422s).
 Requests go through schemathesis' ASGI transport to http://localhost, a Host the app answers to: the narrowed fuzz's
 200s show that the requests reached the routes rather than the Host check's 400.
 
@@ -114,9 +114,8 @@ def narrowed(schema: dict, name: str, described: dict) -> dict:
     elif name == "lstm":  # enough history for the window and the transform; positive for a logarithm
         history = components["ForecastBody"]["properties"]["history"]
         history["minItems"] = described["needed"]
-        if described["positive"]:
-            history["items"] = {**history["items"], "exclusiveMinimum": 0}
-            del history["items"]["minimum"]
+        if described["positive"]:  # above 0, and not below float32's smallest (the model's numbers)
+            history["items"] = {**history["items"], "minimum": described["minimum"]}
     elif name == "attention":  # at most the longest source of training, in characters, not blank
         assert described["tokens"] == "char"
         text = components["TranslationBody"]["properties"]["text"]

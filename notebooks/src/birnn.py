@@ -28,32 +28,19 @@ QUICK = False  # True: seconds on a small slice, two epochs (--quick)
 OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR/birnn/, as python -m birnn.train does
 
 # %%
-from birnn.train import BirnnConfig
-from common.flags import format_config
-from common.console import quiet_tensorflow, setup_logging
-
-# Every flag of python -m birnn.train is a field here: --merge-mode sum --cell lstm is
-# BirnnConfig(merge_mode="sum", cell="lstm", ...). A value that cannot work raises ValueError at once.
-config = BirnnConfig(quick=QUICK, output_dir=str(OUTPUT_DIR), compare=True)
-setup_logging(config.verbose)  # the helpers' lines (data sizes, scores beside the baselines) print below the cells
-print(format_config(config))
-
-# %%
-quiet_tensorflow(config.verbose)  # TensorFlow's C++ start-up notices stay out of the notebook
-import time
-
-import keras
-
-from birnn.dataset import load_dataset
-from birnn.model import build_model
-from common.runs import finish_run, start_run
-from common.sequences import evaluate_sequence_model
-from common.tasks import loss_for_task, metrics_for_task
-from common.training import make_callbacks, make_optimizer, quick_settings
+# <<< train.py: imports
 from notebooks.pictures import show_pictures
 
-# common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.
-# %matplotlib inline
+# %% [markdown]
+# ## The settings, and TensorFlow
+#
+# The cells from here on are `birnn/train.py`'s `main()` as it is, section by section: the build copies them, so they
+# cannot drift from the script. One line differs: the flags become the settings `config = BirnnConfig(quick=QUICK,
+# output_dir=str(OUTPUT_DIR))`, where every flag is a field ("Try next" below shows one). TensorFlow loads after them,
+# as in the script.
+
+# %%
+# <<< train.py: Setup compare=True
 
 # %% [markdown]
 # ## Data
@@ -63,37 +50,25 @@ from notebooks.pictures import show_pictures
 # the time the tag depends on the *next* value, which a network reading left to right has not seen yet.
 
 # %%
-dataset = load_dataset(config)
-keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same settings, same numbers
-dataset, epochs = quick_settings(config, dataset)  # QUICK: the first examples of each split, at most two epochs
-print("x_train", dataset.x_train.shape, "y_train", dataset.y_train.shape, "tags", dataset.class_names)
+# <<< train.py: Data
+
+# main() hands the data to train_model (birnn/train.py), whose sections follow, for the model
+# config.bidirectional asks for:
+bidirectional = config.bidirectional
+# <<< train.py train_model: Setup
 
 # %% [markdown]
-# ## Model
+# ## Model and compile
 #
 # `build_model` in `birnn/model.py`: `Bidirectional(GRU)` reads the sequence both ways and merges the two states at
 # every step (`concat`: 2 x 32 numbers), and a softmax over the three tags follows at every step. The tagging task
 # has a label per step, so the model is many-to-many.
-
-# %%
-label_per_step = config.many_to_many or bool(dataset.meta.get("label_per_step"))
-model = build_model(cell=config.cell, merge_mode=config.merge_mode, bidirectional=config.bidirectional,
-                    task=dataset.task, units=config.units, num_layers=config.layers,
-                    input_shape=dataset.input_shape, num_classes=dataset.num_classes,
-                    many_to_many=label_per_step, vocab_size=dataset.meta.get("vocab_size"),
-                    embedding_dim=config.embedding_dim, dropout_rate=config.dropout,
-                    mask_padding=dataset.name == "imdb")
-model.summary()
-
-# %% [markdown]
-# ## Compile
 #
 # Cross-entropy over the tags, at every step (`common/tasks.py` chooses the loss from the data).
 
 # %%
-model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-              loss=loss_for_task(dataset.task, dataset.num_classes),
-              metrics=metrics_for_task(dataset.task, dataset.num_classes))
+# <<< train.py train_model: Model
+model.summary()
 
 # %% [markdown]
 # ## Fit
@@ -102,12 +77,7 @@ model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, c
 # the kernel while it trains ends training after the current batch; the cells below then score the best weights.
 
 # %%
-run_dir = start_run(config, "birnn", dataset.name, model)
-start = time.perf_counter()
-history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
-                    epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
-                    verbose=2)
-train_seconds = time.perf_counter() - start
+# <<< train.py train_model: Training
 
 # %% [markdown]
 # ## Evaluate on the test split, beside the baselines
@@ -115,8 +85,7 @@ train_seconds = time.perf_counter() - start
 # Every step of every test sequence counts: accuracy and macro precision, recall and F1 beside the majority tag.
 
 # %%
-evaluation = evaluate_sequence_model(model, dataset, run_dir, config)
-result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
+# <<< train.py train_model: Evaluation
 print(result["summary"])
 
 # %% [markdown]
@@ -126,26 +95,9 @@ print(result["summary"])
 # is what the backward direction brought. Its run folder goes under `birnn/forward_only/`.
 
 # %%
-if config.compare:
-    keras.utils.set_random_seed(config.seed)  # the same start as the bidirectional model: only the direction differs
-    forward_model = build_model(cell=config.cell, merge_mode=config.merge_mode, bidirectional=False,
-                                task=dataset.task, units=config.units, num_layers=config.layers,
-                                input_shape=dataset.input_shape, num_classes=dataset.num_classes,
-                                many_to_many=label_per_step, vocab_size=dataset.meta.get("vocab_size"),
-                                embedding_dim=config.embedding_dim, dropout_rate=config.dropout,
-                                mask_padding=dataset.name == "imdb")
-    forward_model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-                          loss=loss_for_task(dataset.task, dataset.num_classes),
-                          metrics=metrics_for_task(dataset.task, dataset.num_classes))
-    forward_dir = start_run(config, "birnn/forward_only", dataset.name, forward_model)
-    start = time.perf_counter()
-    forward_history = forward_model.fit(dataset.x_train, dataset.y_train,
-                                        validation_data=(dataset.x_val, dataset.y_val), epochs=epochs,
-                                        batch_size=config.batch_size,
-                                        callbacks=make_callbacks(config, forward_dir), verbose=2)
-    forward_evaluation = evaluate_sequence_model(forward_model, dataset, forward_dir, config)
-    forward = finish_run(forward_dir, forward_model, forward_history, forward_evaluation, dataset,
-                         time.perf_counter() - start)
+if config.compare:  # train_model, the function the cells above unrolled, now reading left to right only
+    forward = train_model(config, full_dataset, bidirectional=False, strategy=strategy)
+    forward_dir = Path(forward["run_dir"])
     print(f"forward-only:  {forward['summary']}")
     print(f"bidirectional: {result['summary']}")
 
@@ -156,6 +108,8 @@ if config.compare:
 # value it confuses neighbouring tags far more often.
 
 # %%
+# common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.
+# %matplotlib inline
 figures = show_pictures(run_dir, "learning_curves.png", "confusion_matrix.png")
 if config.compare:
     figures += show_pictures(forward_dir, "learning_curves.png", "confusion_matrix.png")

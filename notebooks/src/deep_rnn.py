@@ -27,32 +27,19 @@ QUICK = False  # True: seconds on a small slice, two epochs (--quick)
 OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR/deep_rnn/, as the train script does
 
 # %%
-from common.flags import format_config
-from common.console import quiet_tensorflow, setup_logging
-from deep_rnn.train import DeepRnnConfig
-
-# Every flag of python -m deep_rnn.train is a field here: --layers 3 --cell gru is
-# DeepRnnConfig(layers=3, cell="gru", ...). A value that cannot work raises ValueError at once.
-config = DeepRnnConfig(quick=QUICK, output_dir=str(OUTPUT_DIR))
-setup_logging(config.verbose)  # the helpers' lines (data sizes, scores beside the baselines) print below the cells
-print(format_config(config))
-
-# %%
-quiet_tensorflow(config.verbose)  # TensorFlow's C++ start-up notices stay out of the notebook
-import time
-
-import keras
-
-from common.runs import finish_run, start_run
-from common.sequences import evaluate_sequence_model
-from common.tasks import loss_for_task, metrics_for_task
-from common.training import make_callbacks, make_optimizer, quick_settings
-from deep_rnn.dataset import load_dataset
-from deep_rnn.model import build_model
+# <<< train.py: imports
 from notebooks.pictures import show_pictures
 
-# common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.
-# %matplotlib inline
+# %% [markdown]
+# ## The settings, and TensorFlow
+#
+# The cells from here on are `deep_rnn/train.py`'s `main()` as it is, section by section: the build copies them, so
+# they cannot drift from the script. One line differs: the flags become the settings `config =
+# DeepRnnConfig(quick=QUICK, output_dir=str(OUTPUT_DIR))`, where every flag is a field ("Try next" below shows one).
+# TensorFlow loads after them, as in the script.
+
+# %%
+# <<< train.py: Setup
 
 # %% [markdown]
 # ## Data
@@ -62,36 +49,21 @@ from notebooks.pictures import show_pictures
 # like the images of `ann/` and `cnn/`.
 
 # %%
-dataset = load_dataset(config)
-keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same settings, same numbers
-dataset, epochs = quick_settings(config, dataset)  # QUICK: the first examples of each split, at most two epochs
-print("x_train", dataset.x_train.shape, "y_train", dataset.y_train.shape, "classes", dataset.class_names)
+# <<< train.py: Data
 
 # %% [markdown]
-# ## Model
+# ## Model and compile
 #
 # `build_model` in `deep_rnn/model.py` stacks `config.layers` recurrent layers of the cell `config.cell`: every layer
 # but the top one hands its whole sequence of states to the next (`return_sequences=True`), the top one its last
 # state to the softmax. With `residual` each layer after the first adds its input to its output.
-
-# %%
-model = build_model(cell=config.cell, residual=config.residual, task=dataset.task, units=config.units,
-                    num_layers=config.layers, input_shape=dataset.input_shape, num_classes=dataset.num_classes,
-                    many_to_many=config.many_to_many, vocab_size=dataset.meta.get("vocab_size"),
-                    embedding_dim=config.embedding_dim, dropout_rate=config.dropout,
-                    mask_padding=dataset.name == "imdb")
-model.summary()
-
-# %% [markdown]
-# ## Compile
 #
 # The loss follows the data (`common/tasks.py`): mean squared error for a value, cross-entropy over the classes for
 # a label, and over the characters at every step for text.
 
 # %%
-model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-              loss=loss_for_task(dataset.task, dataset.num_classes),
-              metrics=metrics_for_task(dataset.task, dataset.num_classes))
+# <<< train.py: Model
+model.summary()
 
 # %% [markdown]
 # ## Fit
@@ -100,12 +72,7 @@ model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, c
 # the kernel while it trains ends training after the current batch; the cells below then score the best weights.
 
 # %%
-run_dir = start_run(config, "deep_rnn", dataset.name, model)
-start = time.perf_counter()
-history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
-                    epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
-                    verbose=2)
-train_seconds = time.perf_counter() - start
+# <<< train.py: Training
 
 # %% [markdown]
 # ## Evaluate on the test split, beside the baselines
@@ -114,9 +81,7 @@ train_seconds = time.perf_counter() - start
 # nothing), and the confusion matrix.
 
 # %%
-evaluation = evaluate_sequence_model(model, dataset, run_dir, config)
-result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
-print(result["summary"])
+# <<< train.py: Evaluation
 
 # %% [markdown]
 # ## The pictures of the run
@@ -124,6 +89,8 @@ print(result["summary"])
 # Every picture the run saved: the confusion matrix and the learning curves.
 
 # %%
+# common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.
+# %matplotlib inline
 figures = show_pictures(run_dir, *sorted(path.name for path in (run_dir / "plots").glob("*.png")))
 
 # %% [markdown]

@@ -27,32 +27,19 @@ QUICK = False  # True: seconds on a small slice, two epochs (--quick)
 OUTPUT_DIR = REPO_ROOT / "runs"  # each run writes a new folder under OUTPUT_DIR/rnn/, as python -m rnn.train does
 
 # %%
-from common.flags import format_config
-from common.console import quiet_tensorflow, setup_logging
-from rnn.train import RnnConfig
+# <<< train.py: imports
+from notebooks.pictures import show_pictures
 
-# Every flag of python -m rnn.train is a field here: --task many-to-many --truncate 5 is
-# RnnConfig(task="many-to-many", truncate=5, ...). A value that cannot work raises ValueError at once.
-config = RnnConfig(quick=QUICK, output_dir=str(OUTPUT_DIR))
-setup_logging(config.verbose)  # the helpers' lines (data sizes, scores beside the baselines) print below the cells
-print(format_config(config))
+# %% [markdown]
+# ## The settings, and TensorFlow
+#
+# The cells from here on are `rnn/train.py`'s `main()` as it is, section by section: the build copies them, so they
+# cannot drift from the script. One line differs: the flags become the settings `config = RnnConfig(quick=QUICK,
+# output_dir=str(OUTPUT_DIR))`, where every flag is a field ("Try next" below shows one). TensorFlow loads after them,
+# as in the script.
 
 # %%
-quiet_tensorflow(config.verbose)  # TensorFlow's C++ start-up notices stay out of the notebook
-import time
-
-import keras
-
-from common.runs import finish_run, start_run
-from common.sequences import evaluate_sequence_model
-from common.tasks import loss_for_task, metrics_for_task
-from common.training import make_callbacks, make_optimizer, quick_settings
-from notebooks.pictures import show_pictures
-from rnn.dataset import load_dataset
-from rnn.model import build_model
-
-# common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.
-# %matplotlib inline
+# <<< train.py: Setup
 
 # %% [markdown]
 # ## Data
@@ -62,36 +49,21 @@ from rnn.model import build_model
 # into training) and scaled with the training part's statistics.
 
 # %%
-dataset = load_dataset(config)
-keras.utils.set_random_seed(config.seed)  # seeds Python, NumPy and the backend: same settings, same numbers
-dataset, epochs = quick_settings(config, dataset)  # QUICK: the first examples of each split, at most two epochs
-print("x_train", dataset.x_train.shape, "y_train", dataset.y_train.shape)
+# <<< train.py: Data
 
 # %% [markdown]
-# ## Model
+# ## Model and compile
 #
 # `build_model` in `rnn/model.py`: `SimpleRNN` layers, then a `Dense` output on the last state (at every step for
 # many-to-many and text). With `truncate` > 0 the window is read in chunks and the gradient stops at each chunk's
 # start (truncated backpropagation through time).
-
-# %%
-model = build_model(task=dataset.task, units=config.units, num_layers=config.layers,
-                    input_shape=dataset.input_shape, num_classes=dataset.num_classes,
-                    many_to_many=config.many_to_many, vocab_size=dataset.meta.get("vocab_size"),
-                    embedding_dim=config.embedding_dim, dropout_rate=config.dropout,
-                    mask_padding=dataset.name == "imdb", truncate=config.truncate)
-model.summary()
-
-# %% [markdown]
-# ## Compile
 #
 # The loss follows the data (`common/tasks.py`): mean squared error for a value, cross-entropy over the classes for
 # a label, and over the characters at every step for text.
 
 # %%
-model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, config.clip_norm),
-              loss=loss_for_task(dataset.task, dataset.num_classes),
-              metrics=metrics_for_task(dataset.task, dataset.num_classes))
+# <<< train.py: Model
+model.summary()
 
 # %% [markdown]
 # ## Fit
@@ -100,12 +72,7 @@ model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate, c
 # the kernel while it trains ends training after the current batch; the cells below then score the best weights.
 
 # %%
-run_dir = start_run(config, "rnn", dataset.name, model)
-start = time.perf_counter()
-history = model.fit(dataset.x_train, dataset.y_train, validation_data=(dataset.x_val, dataset.y_val),
-                    epochs=epochs, batch_size=config.batch_size, callbacks=make_callbacks(config, run_dir),
-                    verbose=2)
-train_seconds = time.perf_counter() - start
+# <<< train.py: Training
 
 # %% [markdown]
 # ## Evaluate on the test split, beside the baselines
@@ -114,9 +81,7 @@ train_seconds = time.perf_counter() - start
 # noise floor (the clean sine itself, the best any forecast of noisy values can do) and the training mean.
 
 # %%
-evaluation = evaluate_sequence_model(model, dataset, run_dir, config)
-result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
-print(result["summary"])
+# <<< train.py: Evaluation
 
 # %% [markdown]
 # ## The pictures of the run
@@ -124,6 +89,8 @@ print(result["summary"])
 # Every picture the run saved: the forecast against the series (for a forecast) and the learning curves.
 
 # %%
+# common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.
+# %matplotlib inline
 figures = show_pictures(run_dir, *sorted(path.name for path in (run_dir / "plots").glob("*.png")))
 
 # %% [markdown]

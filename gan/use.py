@@ -1,0 +1,38 @@
+"""Use a trained generator (a gan/ run's model.keras): images from a seed, of a chosen digit for a conditional one.
+Drawing the noise is the step outside the model (seeded here, so that a seed always gives the same images); serve/
+and a student call this.
+
+    import keras
+    from gan.use import sample_images
+
+    generator = keras.models.load_model("runs/gan/dcgan/mnist5k-20261124-101500/model.keras", compile=False)
+    images, digits = sample_images(generator, count=8, seed=0)   # (8, 28, 28, 1) in 0..1 (0 black); digits None
+"""
+
+import numpy as np
+
+from common.flags import require
+from gan.dataset import to_unit_range
+from gan.evaluation import requested_labels
+from gan.model import generate, sample_noise
+
+
+def class_count(generator) -> int:
+    """How many classes a conditional generator draws (its label embedding's rows); 0 for an unconditional one."""
+    if len(generator.inputs) == 1:
+        return 0
+    return int(generator.get_layer("label_embedding").input_dim)
+
+
+def sample_images(generator, count: int, seed: int, digit: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(images (count, h, w, channels) in 0..1, the digit of each or None): noise drawn from seed, and for a
+    conditional generator the digit asked for, or 0, 1, 2, ... in turn. ValueError for a digit it cannot draw."""
+    classes = class_count(generator)
+    require(digit is None or classes > 0, "this generator is not conditional: leave out digit")
+    require(digit is None or 0 <= digit < classes, f"digit must be from 0 to {classes - 1} (got {digit})")
+    noise = sample_noise(count, generator.inputs[0].shape[1], seed)
+    labels = None
+    if classes:
+        labels = requested_labels(count, classes) if digit is None else np.full(count, digit)
+    images = to_unit_range(generate(generator, noise, labels))
+    return images, labels
