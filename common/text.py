@@ -10,6 +10,7 @@ checked before TensorFlow starts.
 """
 
 import dataclasses
+import json
 import math
 from pathlib import Path
 
@@ -187,6 +188,42 @@ def stateful_copy(model, batch_size: int):
     copy = keras.Model.from_config(config)
     copy.set_weights(model.get_weights())
     return copy
+
+
+class TextWriter:
+    """A trained character model writing after a prompt, as serve/ and a student use it (a loop around model.keras:
+    each character sampled is fed back in, so it cannot be a layer).
+
+        writer = TextWriter.from_run("runs/gru/text-20261123-101500")   # model.keras and inputs.json's vocabulary
+        writer.write("The ", length=200, temperature=0.5, seed=0)        # the 200 characters after "The "
+
+    A stateful copy of the network (stateful_copy) reads the prompt once, then one new character per step, its state
+    reset for every text; the same seed gives the same text."""
+
+    def __init__(self, model, vocabulary: CharVocabulary):
+        self.vocabulary = vocabulary
+        self.generator = stateful_copy(model, batch_size=1)
+
+    @classmethod
+    def from_run(cls, run_dir: str | Path) -> "TextWriter":
+        """The writer of a run folder of a text model: its model.keras, and the vocabulary kept in its inputs.json."""
+        import keras
+
+        run_dir = Path(run_dir)
+        vocabulary = json.loads((run_dir / "inputs.json").read_text(encoding="utf-8"))["vocabulary"]
+        return cls(keras.saving.load_model(run_dir / "model.keras", compile=False), CharVocabulary(vocabulary))
+
+    def write(self, prompt: str, length: int = 200, temperature: float = 1.0, seed: int = 0) -> str:
+        """The `length` characters sampled after prompt (a character never seen in training reads as id 0)."""
+        for layer in self.generator.layers:  # forget the previous text
+            if getattr(layer, "stateful", False):
+                layer.reset_state()
+
+        def predict_next(new_ids: np.ndarray) -> np.ndarray:  # (1, time) ids -> (1, vocabulary) probabilities
+            return self.generator.predict_on_batch(new_ids)[:, -1, :]  # a compiled step, faster than predict()
+
+        ids = sample_characters(predict_next, self.vocabulary.encode(prompt), length, [temperature], seed)[0]
+        return self.vocabulary.decode(ids)
 
 
 def write_samples(

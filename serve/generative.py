@@ -9,7 +9,7 @@ samples (see serve/tasks.py for the others and for what a task is).
 
 A step that cannot be a layer of model.keras (decoding token by token, drawing noise) is the trained folder's own
 function, in its use.py (config.json names the folder), so a served answer is the one a student's call gives. The
-text sampler is common/text.py's, shared by the recurrent folders.
+text writer is common/text.py's TextWriter, shared by the recurrent folders.
 """
 
 import importlib
@@ -28,18 +28,19 @@ def folder_functions(run: RunFolder):
 
 
 class TextGenerator(Task):
-    """A character language model. A copy of the network with stateful recurrent layers reads the prompt once and
-    then one new character per step (common.text.stateful_copy), as the run's samples.txt was written."""
+    """A character language model, writing by common/text.py's TextWriter (the one a student calls): a stateful copy
+    of the network reads the prompt once and then one new character per step, as the run's samples.txt was
+    written."""
 
     kind = "text"
     Body = TextBody
 
     def __init__(self, run: RunFolder):
-        from common.text import CharVocabulary, stateful_copy
+        from common.text import CharVocabulary, TextWriter
 
         super().__init__(run)
         self.vocabulary = CharVocabulary(self.inputs["vocabulary"])
-        self.generator = stateful_copy(run.model, batch_size=1)
+        self.writer = TextWriter(run.model, self.vocabulary)
 
     def input_description(self) -> dict:
         return {"vocabulary": "".join(self.vocabulary.chars[1:]), "window": self.inputs["window"]}
@@ -51,20 +52,9 @@ class TextGenerator(Task):
         return float(body.length)  # a model call per character
 
     def predict(self, body: TextBody) -> dict:
-        from common.text import sample_characters
-
-        for layer in self.generator.layers:  # forget the previous request's text
-            if getattr(layer, "stateful", False):
-                layer.reset_state()
-
-        def predict_next(new_ids: np.ndarray) -> np.ndarray:  # (1, time) ids -> (1, vocabulary) probabilities
-            return self.generator.predict_on_batch(new_ids)[:, -1, :]  # a compiled step (see Task.call_model)
-
-        ids = sample_characters(
-            predict_next, self.vocabulary.encode(body.prompt), body.length, [body.temperature], body.seed
-        )[0]
+        generated = self.writer.write(body.prompt, body.length, body.temperature, body.seed)
         unknown = sorted(set(body.prompt) - set(self.vocabulary.chars))
-        return {"prompt": body.prompt, "generated": self.vocabulary.decode(ids), "unknown": unknown}
+        return {"prompt": body.prompt, "generated": generated, "unknown": unknown}
 
 
 class Translation(Task):

@@ -19,8 +19,8 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("transform", list(CASES))
-@pytest.mark.parametrize("many_to_many", [False, True])
+@pytest.mark.parametrize("transform, many_to_many", [("seasonal-log-difference", False), ("log-difference", True),
+                                                     ("difference", False), ("none", True)])
 def test_the_forecaster_answers_the_scored_forecasts_from_raw_values(transform, many_to_many, tmp_path):
     data = CASES[transform]()
     keras.utils.set_random_seed(0)

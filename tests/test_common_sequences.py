@@ -382,6 +382,28 @@ def test_write_samples_writes_what_sampling_the_whole_model_gives(tmp_path):
                                 f"--- temperature 1 ---\nab{vocabulary.decode(expected[1])}\n")
 
 
+def test_the_text_writer_of_a_run_folder_writes_what_sampling_the_whole_model_gives(tmp_path):
+    """TextWriter.from_run: model.keras and inputs.json's vocabulary; each text starts from a fresh state, and the
+    same seed gives the same text."""
+    import json
+
+    model = tiny_character_model("LSTM")
+    vocabulary = text.CharVocabulary.from_text("abcd")
+    model.save(tmp_path / "model.keras")
+    (tmp_path / "inputs.json").write_text(json.dumps({"vocabulary": vocabulary.chars}))
+    writer = text.TextWriter.from_run(tmp_path)
+    fed = []
+
+    def predict_next(new_ids):
+        fed.append(new_ids)
+        return model.predict(np.concatenate(fed, axis=1), verbose=0)[:, -1, :]
+
+    expected = vocabulary.decode(text.sample_characters(predict_next, vocabulary.encode("ab"), 10, [0.8], 7)[0])
+    assert writer.write("ab", length=10, temperature=0.8, seed=7) == expected and len(expected) == 10
+    assert writer.write("ab", length=10, temperature=0.8, seed=7) == expected  # the state was reset
+    assert writer.write("ab", length=10, temperature=0.8, seed=8) != expected
+
+
 def test_evaluate_text_scores_by_hand_and_writes_the_samples(tmp_path):
     from common.datasets import Dataset
 

@@ -25,7 +25,9 @@ def test_deep_gru_stacks_layers_that_pass_sequences_on():
     assert model.predict(np.ones((2, 9), "int32"), verbose=0).shape == (2, 9, 40)
 
 
-def test_quick_text_default(tmp_path, run_main, assert_scores_recomputed):
+def test_quick_text_default(tmp_path, run_main, assert_scores_recomputed, readme_snippet):
+    from common.text import TextWriter
+
     result, out, _ = run_main(main, ["--quick", "--units", "32", "--output-dir", str(tmp_path)])
     run_dir = Path(result["run_dir"])
     assert_scores_recomputed(run_dir, load_dataset(GruConfig()).quick_slice())
@@ -38,6 +40,10 @@ def test_quick_text_default(tmp_path, run_main, assert_scores_recomputed):
     assert [line for line in samples.splitlines() if line.startswith("---")] == [
         "--- temperature 0.2 ---", "--- temperature 0.5 ---", "--- temperature 1 ---"]
     assert out[-1].startswith("test_loss=") and "test_bits_per_char=" in out[-1]
+    # gru/README.md's "Use your trained model" (common/text.py's TextWriter): 200 characters after "The "
+    printed = "\n".join(readme_snippet("gru", run_dir))
+    expected = TextWriter.from_run(run_dir).write("The ", length=200, temperature=0.5)
+    assert len(expected) == 200 and printed == expected.strip()
 
 
 def test_text_model_learns_beyond_the_unigram_baseline(tmp_path, run_main):

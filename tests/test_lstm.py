@@ -29,7 +29,8 @@ def test_text_model_shape_embedding_and_dropout():
     assert model.predict(np.zeros((2, 5), "int32"), verbose=0).shape == (2, 5, 90)
 
 
-def test_quick_airline_scores_against_persistence_and_seasonal_naive(tmp_path, run_main, assert_scores_recomputed):
+def test_quick_airline_scores_against_persistence_and_seasonal_naive(tmp_path, run_main, assert_scores_recomputed,
+                                                                    readme_snippet):
     result, out, _ = run_main(main, ["--quick", "--output-dir", str(tmp_path)])
     assert_scores_recomputed(result["run_dir"], load_dataset(LstmConfig()).quick_slice())
     assert result["baselines"]["mean"]["rmse"] == pytest.approx(216.5, abs=0.1)  # the training months' mean
@@ -39,19 +40,14 @@ def test_quick_airline_scores_against_persistence_and_seasonal_naive(tmp_path, r
     assert result["baselines"]["seasonal_naive"]["rmse"] == pytest.approx(41.85, abs=0.01)
     assert (Path(result["run_dir"]) / "plots" / "forecast.png").exists()
     assert out[-1].startswith("test_mae=")
-
-
-def test_the_readme_snippet_forecasts_december_1960_from_the_15_months_before(tmp_path, run_main, readme_snippet):
-    """lstm/README.md's "Use your trained model": model.keras on raw passengers answers what the trained network
-    inside gives the same months as a standardized window, turned back into passengers by hand."""
-    result, _, _ = run_main(main, ["--quick", "--output-dir", str(tmp_path)])
+    # lstm/README.md's "Use your trained model": model.keras on the raw passengers of 1959-09..1960-11 answers what
+    # the trained network inside gives the same months as a standardized window, turned back into passengers by hand
     printed = readme_snippet("lstm", result["run_dir"])[-1]  # after Keras' progress line
     data = load_dataset(LstmConfig())
     end = data.meta["target_indices"]["test"][-1]  # December 1960, the last month
     assert data.meta["dates"][end] == "1960-12"
     network = keras.saving.load_model(Path(result["run_dir"]) / "model.keras").get_layer("lstm_model")
-    scaler = data.meta["target_scaler"]
-    change = scaler.inverse_transform(network.predict(data.x_test[-1:], verbose=0).ravel())[0]
+    change = data.meta["target_scaler"].inverse_transform(network.predict(data.x_test[-1:], verbose=0).ravel())[0]
     expected = data.meta["series"][end - 12] * np.exp(change)  # December 1959 grown by the forecast log change
     assert float(printed.strip("[] ")) == pytest.approx(expected, rel=1e-5)
 
