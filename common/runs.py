@@ -194,10 +194,12 @@ def finish_run(
     dataset: Dataset,
     train_seconds: float,
     inputs: dict | None = None,
+    plot_curves=plots.plot_learning_curves,
+    **fields,
 ) -> dict:
     """Save model.keras, inputs.json (common/inputs.py's describe_inputs: given, or found from the data set's test
-    split for a model that reads its arrays) and the learning curves, then write_metrics: metrics.json, the scores,
-    the summary line.
+    split for a model that reads its arrays) and the learning curves (plot_curves(history, path): the GAN draws its
+    game's own), then write_metrics: metrics.json (fields: its task and extra keys), the scores, the summary line.
 
     Returns metrics.json's content plus "run_dir", "history" (per-epoch lists) and "summary" (the last line to print).
     """
@@ -205,8 +207,10 @@ def finish_run(
     # before the checkpoint wrote anything.
     model.save(run_dir / "model.keras")
     write_json(run_dir / "inputs.json", inputs or describe_inputs(dataset, dataset.x_test))
-    plots.plot_learning_curves(history.history, run_dir / "plots" / "learning_curves.png")
-    return write_metrics(run_dir, evaluation, dataset, history, train_seconds, params=int(model.count_params()))
+    plot_curves(history.history, run_dir / "plots" / "learning_curves.png")
+    return write_metrics(
+        run_dir, evaluation, dataset, history, train_seconds, params=int(model.count_params()), **fields
+    )
 
 
 def write_metrics(

@@ -84,12 +84,13 @@ def main(argv: list[str] | None = None) -> dict:
     import keras
 
     from common.distribute import make_strategy
-    from common.runs import start_run
+    from common.inputs import describe_inputs
+    from common.runs import finish_run, start_run
     from common.training import (EpochTimer, mixed_precision_scope, progress_verbosity, quick_settings,
                                  tensorboard_callback)
     from gan.evaluation import FidMonitor, evaluate_generator, load_or_train_scorer
-    from gan.model import build_model
-    from gan.visualize import SampleGrid
+    from gan.model import build_model, sample_noise
+    from gan.visualize import SampleGrid, plot_gan_curves
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 
@@ -134,30 +135,17 @@ def main(argv: list[str] | None = None) -> dict:
     # ---- Evaluation: the test split beside the real, noise and mean-image anchors; the final grid of samples
     evaluation = evaluate_generator(gan.generator, dataset, scorer, config.latent_dim, config.conditional, run_dir)
     grid.draw(gan.generator, run_dir / "plots" / "samples.png", f"after {len(history.epoch)} epochs")
-    result = finish_gan_run(run_dir, gan, history, evaluation, dataset, train_seconds, scorer_info)
+    # ---- Saved: the generator is model.keras (the part worth keeping: noise in, images out, as inputs.json says),
+    # beside it the discriminator; the learning curves are the game's own (two losses, D's outputs, fid, coverage)
+    gan.discriminator.save(run_dir / "discriminator.keras")
+    height, width = dataset.input_shape[:2]
+    inputs = describe_inputs(dataset, sample_noise(16, config.latent_dim, seed=0), kind="samples",
+                             latent_dim=config.latent_dim, conditional=config.conditional, height=height, width=width)
+    result = finish_run(run_dir, gan.generator, history, evaluation, dataset, train_seconds, inputs,
+                        plot_curves=plot_gan_curves, task="generation",
+                        discriminator_params=int(gan.discriminator.count_params()), scorer=scorer_info)
     print(result["summary"])
     return result
-
-
-def finish_gan_run(run_dir: Path, gan, history, evaluation, dataset, train_seconds: float, scorer: dict) -> dict:
-    """common.runs.finish_run for a model with two networks and two losses: saves model.keras (the generator:
-    the part worth keeping), its inputs.json, discriminator.keras and learning_curves.png, then metrics.json through
-    write_metrics."""
-    from common.inputs import describe_inputs
-    from common.runs import write_json, write_metrics
-    from gan.model import sample_noise
-    from gan.visualize import plot_gan_curves
-
-    gan.generator.save(run_dir / "model.keras")
-    height, width = dataset.input_shape[:2]
-    write_json(run_dir / "inputs.json", describe_inputs(  # noise in, images out: what serve and gan/use.py read
-        dataset, sample_noise(16, gan.latent_dim, seed=0), kind="samples", latent_dim=gan.latent_dim,
-        conditional=gan.conditional, height=height, width=width))
-    gan.discriminator.save(run_dir / "discriminator.keras")
-    plot_gan_curves(history.history, run_dir / "plots" / "learning_curves.png")
-    return write_metrics(run_dir, evaluation, dataset, history, train_seconds,
-                         params=int(gan.generator.count_params()), task="generation",
-                         discriminator_params=int(gan.discriminator.count_params()), scorer=scorer)
 
 
 if __name__ == "__main__":

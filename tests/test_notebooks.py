@@ -169,7 +169,7 @@ def test_code_sections_are_the_functions_own_lines():
     evaluation = build.code_section("attention", "train.py", "Evaluation", function="train_model")
     assert evaluation.splitlines()[-1].startswith("result = finish_run(")  # was `return finish_run(...)`
     assert build.code_section("gan", "train.py", "imports").splitlines()[-1] == \
-        "from gan.train import GanConfig, make_gan_optimizer, finish_gan_run"
+        "from gan.train import GanConfig, make_gan_optimizer"
     with pytest.raises(ValueError, match="has no section 'Testing'"):
         build.code_section("lstm", "train.py", "Testing")
     with pytest.raises(ValueError, match="has no function fit_all"):

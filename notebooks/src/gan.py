@@ -89,6 +89,7 @@ from notebooks.pictures import show_pictures
 
 # %%
 # <<< train.py: Evaluation
+# <<< train.py: Saved
 
 # %% [markdown]
 # ## The pictures of the run
