@@ -57,7 +57,7 @@ def train_model(config: BirnnConfig, full_dataset, bidirectional: bool, strategy
 
     from birnn.model import build_model
     from common.runs import finish_run, start_run
-    from common.sequences import end_to_end, evaluate_sequence_model
+    from common.sequences import evaluate_sequence_model, saved_model
     from common.tasks import loss_for_task, metrics_for_task
     from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
                                  quick_settings)
@@ -90,7 +90,8 @@ def train_model(config: BirnnConfig, full_dataset, bidirectional: bool, strategy
 
     # ---- Evaluation: the test split beside its baselines (every step of every sequence counts)
     evaluation = evaluate_sequence_model(model, dataset, run_dir, config)
-    return finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds)
+    saved, inputs = saved_model(model, dataset)  # what model.keras reads (raw pixels, the series' values)
+    return finish_run(run_dir, saved, history, evaluation, dataset, train_seconds, inputs)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -6,7 +6,7 @@
 
     dataset = load_sequence_dataset(config)            # the data set --dataset names, shaped by the other flags
     evaluation = evaluate_sequence_model(model, dataset, run_dir, config)     # after model.fit
-    finish_run(run_dir, end_to_end(model, dataset), ...)   # a forecaster is saved reading the series' own values
+    saved, inputs = saved_model(model, dataset)        # raw pixels or the series' own values in, and inputs.json
 
 A --window or --transform left out takes the data set's own value (common/forecast_series.py, common/text.py), shown
 in the resolved config the run prints. The series (sine, airline, stock) live in common/forecast_series.py, the text in
@@ -160,14 +160,29 @@ def evaluate_sequence_model(model, dataset: Dataset, run_dir: Path, config: Sequ
     return evaluate_classification(model, dataset, run_dir)
 
 
-def end_to_end(model, dataset: Dataset):
-    """The model a run saves: on a series, the forecaster that reads the last values in their own units and answers
-    the next one (common/forecast_model.py); for any other data, the trained model as it is."""
-    if not dataset.meta.get("forecast"):
-        return model
-    from common.forecast_model import end_to_end_forecaster
+def saved_model(model, dataset: Dataset) -> tuple:
+    """(the model a run saves as model.keras, its inputs.json): a model that reads the data as a user has it.
 
-    return end_to_end_forecaster(model, dataset)
+    - a series: the forecaster of common/forecast_model.py, the last values in their own units in, the next one out;
+    - digit images read row by row: Rescaling(1 / pixel_max) before the network, raw pixels (0..255 or 0..16) in;
+    - anything else (values per step, character or word ids): the trained model as it is.
+    Training read the arrays dataset.py made once, so the scores are the network's own."""
+    from common.inputs import describe_inputs
+
+    if dataset.meta.get("forecast"):
+        from common.forecast_model import end_to_end_forecaster
+
+        return end_to_end_forecaster(model, dataset), describe_inputs(dataset, dataset.x_test)
+    if "pixel_max" in dataset.meta:
+        import keras
+
+        from common.tasks import inference_copy
+
+        raw = keras.Input(shape=model.input_shape[1:], name="raw_image")
+        scaled = keras.layers.Rescaling(1.0 / dataset.meta["pixel_max"], name="rescale")(raw)
+        saved = keras.Model(raw, inference_copy(model)(scaled), name=f"{model.name}_end_to_end")
+        return saved, describe_inputs(dataset, dataset.x_test[:16] * dataset.meta["pixel_max"], raw=True)
+    return model, describe_inputs(dataset, dataset.x_test)
 
 
 # ----------------------------------------------------------------------------------------------------------------

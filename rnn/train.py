@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     from common.distribute import make_strategy
     from common.runs import finish_run, start_run
-    from common.sequences import end_to_end, evaluate_sequence_model
+    from common.sequences import evaluate_sequence_model, saved_model
     from common.tasks import loss_for_task, metrics_for_task
     from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
                                  quick_settings)
@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     # ---- Evaluation: forecasts in the original units beside persistence, accuracy or bits per character
     evaluation = evaluate_sequence_model(model, dataset, run_dir, config)
-    result = finish_run(run_dir, end_to_end(model, dataset), history, evaluation, dataset, train_seconds)
+    saved, inputs = saved_model(model, dataset)  # what model.keras reads (raw pixels, the series' values)
+    result = finish_run(run_dir, saved, history, evaluation, dataset, train_seconds, inputs)
     print(result["summary"])
     return result
 

@@ -72,7 +72,13 @@ def test_images_are_read_as_rows():
 def test_quick_default_run(tmp_path, run_main, assert_scores_recomputed):
     result, out, _ = run_main(main, ["--quick", "--units", "16", "--output-dir", str(tmp_path)])
     run_dir = Path(result["run_dir"])
-    assert_scores_recomputed(run_dir, load_dataset(DeepRnnConfig()).quick_slice())
+    # model.keras reads raw pixels (0..255, common/sequences.py's saved_model): scored on the test rows times 255
+    data = load_dataset(DeepRnnConfig()).quick_slice()
+    model, _ = assert_scores_recomputed(run_dir, data, raw=lambda x: x * 255.0)
+    assert model.get_layer("rescale").scale == pytest.approx(1 / 255)
+    described = json.loads((run_dir / "inputs.json").read_text())
+    assert described["kind"] == "image" and described["pixel_max"] == 255.0
+    assert np.allclose(described["examples"], data.x_test[:16] * 255, atol=1e-3)
     assert run_dir.parent == tmp_path / "deep_rnn" and run_dir.name.startswith("mnist5k")
     assert json.loads((run_dir / "config.json").read_text())["layers"] == 2
     assert (run_dir / "plots" / "confusion_matrix.png").exists() and out[-1].startswith("test_accuracy=")

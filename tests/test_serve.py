@@ -149,13 +149,12 @@ def test_image_answers_equal_the_model(name, tmp_path_factory):
     task, client = served(tmp_path_factory, name)
     dataset = training_data(task)  # x_test: what the model was tested on
     # The user sends pixels in 0..1; ann/ standardized scikit-learn's 0..16 values, the others divided them by 16.
-    # model.keras scales inside (ann/ standardizes, cnn/ divides by 16): the answers equal the trained network inside
-    # on the test split it was scored on.
+    # model.keras scales inside (ann/ standardizes, cnn/ and deep_rnn/ divide by 16): the answers equal the trained
+    # network inside on the test split it was scored on.
     images = digit_images(task) if name == "ann" else dataset.x_test.reshape(len(dataset.x_test), 8, 8)
     inside = [layer for layer in task.model.layers if isinstance(layer, keras.Model)]
-    reads_raw = task.pixel_max > 1  # inputs.json: a model.keras that scales its pixels itself
-    network = inside[0] if reads_raw else task.model  # deep_rnn/'s rows: the saved network itself
-    assert reads_raw == (name != "rows") and len(inside) == reads_raw
+    assert task.pixel_max == 16 and len(inside) == 1  # inputs.json: model.keras scales the pixels itself
+    network = inside[0]  # the trained network inside (deep_rnn/'s reads the rows of 0..1 pixels)
     for i in range(3):
         answer = client.post("/predict", json={"pixels": images[i].tolist(), "top_k": 10}).json()
         expected = direct(network, dataset.x_test[i:i + 1])[0]
