@@ -47,7 +47,7 @@ def translate(model, vocabularies: tuple, texts: list[str], beam_width: int = 1,
 
     source_vocabulary, target_vocabulary, mode = vocabularies
     sources = [tokenize(text.strip(), mode) for text in texts]
-    require(all(sources), "a text is blank")
+    require(all(sources), "text is blank")
     longest = max(map(len, sources))
     unit = {"char": "characters", "word": "words"}[mode]
     require(

@@ -24,15 +24,22 @@ def class_count(generator) -> int:
     return int(generator.get_layer("label_embedding").input_dim)
 
 
-def sample_images(generator, count: int, seed: int, digit: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """(images (count, h, w, channels) in 0..1, the digit of each or None): noise drawn from seed, and for a
-    conditional generator the digit asked for, or 0, 1, 2, ... in turn. ValueError for a digit it cannot draw."""
+def generator_inputs(generator, count: int, seed: int, digit: int | None = None) -> list[np.ndarray]:
+    """What the generator reads for `count` images: noise drawn from seed, and for a conditional generator the digit
+    asked for, or 0, 1, 2, ... in turn. ValueError for a digit it cannot draw."""
     classes = class_count(generator)
     require(digit is None or classes > 0, "this generator is not conditional: leave out digit")
     require(digit is None or 0 <= digit < classes, f"digit must be from 0 to {classes - 1} (got {digit})")
     noise = sample_noise(count, generator.inputs[0].shape[1], seed)
-    labels = None
-    if classes:
-        labels = requested_labels(count, classes) if digit is None else np.full(count, digit)
-    images = to_unit_range(generate(generator, noise, labels))
-    return images, labels
+    if not classes:
+        return [noise]
+    labels = requested_labels(count, classes) if digit is None else np.full(count, digit)
+    return [noise, labels.astype("int32")]
+
+
+def sample_images(generator, count: int, seed: int, digit: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """(images (count, h, w, channels) in 0..1, the digit of each or None): generator_inputs's noise and digits
+    through the generator. ValueError for a digit it cannot draw."""
+    inputs = generator_inputs(generator, count, seed, digit)
+    labels = inputs[1] if len(inputs) > 1 else None
+    return to_unit_range(generate(generator, inputs[0], labels)), labels

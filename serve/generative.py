@@ -84,14 +84,13 @@ class Translation(Task):
         return float(body.beam_width)  # each decoder step scores beam_width candidates
 
     def predict(self, body: TranslationBody) -> dict:
-        require(body.text.strip(), "text is blank")
         [answer] = self.translate(self.model, self.vocabularies, [body.text], body.beam_width, self.max_source)
-        attention = answer["attention"]
+        weights = answer["attention"]
         return {
             "output": answer["output"],
             "input_tokens": answer["input_tokens"],
             "output_tokens": answer["output_tokens"],
-            "attention": None if attention is None else attention.tolist(),
+            "attention": None if weights is None else weights.tolist(),
             "unknown": answer["unknown"],
         }
 
@@ -139,7 +138,8 @@ class Samples(Task):
 
     def __init__(self, run: RunFolder):
         super().__init__(run)
-        self.sample_images = folder_functions(run).sample_images
+        functions = folder_functions(run)
+        self.sample_images, self.generator_inputs = functions.sample_images, functions.generator_inputs
         self.class_names = list(self.inputs["class_names"])
 
     def input_description(self) -> dict:
@@ -155,10 +155,7 @@ class Samples(Task):
         return {"count": 8, "seed": 0}
 
     def test_inputs(self, count: int) -> list[np.ndarray]:
-        noise = self.run.examples[:count]
-        if not self.inputs["conditional"]:
-            return [noise]
-        return [noise, (np.arange(len(noise)) % len(self.class_names)).astype("int32")]
+        return self.generator_inputs(self.model, count, seed=0)  # the noise of inputs.json's examples, and 0, 1, ...
 
     def predict(self, body: SamplesBody) -> dict:
         images, digits = self.sample_images(self.model, body.count, body.seed, body.digit)

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from common.config import REPO_ROOT
 from common.flags import require
 from serve.inputs import check_inputs
 
 RUN_FILES = ("config.json", "metrics.json", "model.keras", "inputs.json")
-REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 @dataclasses.dataclass
@@ -41,7 +41,7 @@ class RunFolder:
 
     @property
     def name(self) -> str:
-        """'ann/digits-20261122-184501': what a page shows, without the server's own path."""
+        """'<folder>/<run folder's name>': what a page shows, without the server's own path."""
         return f"{self.folder}/{self.path.name}"
 
     @functools.cached_property
@@ -79,7 +79,7 @@ def check_run_folder(run_dir: str | Path) -> tuple[dict, dict]:
     config, metrics = read_json(path / "config.json"), read_json(path / "metrics.json")
     folder = config.get("folder")
     require(
-        isinstance(folder, str) and folder.isidentifier() and (REPOSITORY / folder / "train.py").is_file(),
+        isinstance(folder, str) and folder.isidentifier() and (REPO_ROOT / folder / "train.py").is_file(),
         f"{path / 'config.json'} names folder {json.dumps(folder)[:80]}, none of this repository's",
     )
     return config, metrics

@@ -349,7 +349,7 @@ def test_an_unreadable_body_is_a_400_and_a_wrong_one_a_422(content, status, word
 
 def damaged_copies(run: Path, tmp_path: Path) -> dict[str, Path]:
     names = ("no_model", "damaged_model", "damaged_config", "foreign", "no_inputs", "damaged_inputs", "wrong_kind",
-             "no_task", "few_classes")
+             "no_task", "few_classes", "short_examples")
     folders = {name: tmp_path / name for name in names}
     for folder in folders.values():
         shutil.copytree(run, folder)
@@ -362,6 +362,8 @@ def damaged_copies(run: Path, tmp_path: Path) -> dict[str, Path]:
     (folders["wrong_kind"] / "inputs.json").write_text(json.dumps({**inputs, "kind": "sound"}))
     (folders["no_task"] / "inputs.json").write_text(json.dumps({key: inputs[key] for key in inputs if key != "task"}))
     (folders["few_classes"] / "inputs.json").write_text(json.dumps({**inputs, "class_names": ["0", "1", "2"]}))
+    short = [row[:-1] for row in inputs["examples"]]  # the right rank, one pixel short: 63 values for a 64-pixel model
+    (folders["short_examples"] / "inputs.json").write_text(json.dumps({**inputs, "examples": short}))
     shutil.copy(RUNS["cnn"] / "model.keras", folders["foreign"] / "model.keras")  # a model of other data
     return {**folders, "missing": tmp_path / "missing"}
 
@@ -374,6 +376,7 @@ def damaged_copies(run: Path, tmp_path: Path) -> dict[str, Path]:
     ("damaged_inputs", "inputs.json cannot be read"), ("wrong_kind", "inputs.json gives kind 'sound', not one of"),
     ("no_task", "inputs.json does not describe a model of kind image: task: Field required"),
     ("few_classes", "inputs.json names 3 classes for a model.keras with 10 outputs"),
+    ("short_examples", "inputs.json holds no examples of the shape (64,) that model.keras reads"),
 ])
 def test_a_bad_run_folder_is_one_line_and_exit_2(case, words, tmp_path_factory, tmp_path, run_main):
     quick_run(tmp_path_factory, "cnn")
