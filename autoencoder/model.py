@@ -3,6 +3,7 @@
     from autoencoder.model import build_model
     model = build_model(input_shape=(28, 28, 1), arch="conv", code_size=32)
     codes = model.get_layer("encoder").predict(images)           # (n, 32); for the VAE a list [z_mean, z_log_var]
+    saved = end_to_end(model, pixel_max=255.0)                   # model.keras: raw pixels in, raw pixels out
 
     dense      encoder: Flatten - Dense(256) - Dense(128) - Dense(code)
                decoder: Dense(128) - Dense(256) - Dense(h*w, sigmoid) - Reshape(h, w, 1)
@@ -15,8 +16,9 @@
 
 Every model maps (batch, h, w, 1) images in 0..1 to (batch, h, w, 1) reconstructions in 0..1 (a sigmoid output).
 The encoder and decoder are sub-models named "encoder" and "decoder", so that the codes and the decoding of any
-code are one call away. The VAE's two layers, Sampling and KLDivergence, are written here with keras.ops only, so
-they run on every Keras 3 backend.
+code are one call away. A run saves end_to_end's wrap of the trained model, which reads and answers pixels in their
+own range (0..255, or 0..16 for the 8x8 digits). The VAE's two layers, Sampling and KLDivergence, are written here
+with keras.ops only, so they run on every Keras 3 backend.
 """
 
 from typing import Sequence
@@ -24,6 +26,8 @@ from typing import Sequence
 import keras
 import numpy as np
 from keras import layers, ops
+
+from common.tasks import inference_copy
 
 ARCHITECTURES = ("dense", "conv", "denoising", "vae")
 
@@ -198,6 +202,17 @@ def build_model(input_shape: Sequence[int], arch: str = "conv", code_size: int =
         x = layers.GaussianNoise(noise_stddev, name="noise")(x)
         x = layers.ReLU(max_value=1.0, name="clip_to_pixel_range")(x)        # min(max(x, 0), 1): still an image
     return keras.Model(images, decoder(encoder(x)), name=f"autoencoder_{arch}")
+
+
+def end_to_end(autoencoder: keras.Model, pixel_max: float) -> keras.Model:
+    """The trained autoencoder between two Rescaling layers: raw images (batch, h, w, 1) in 0..pixel_max in, their
+    reconstructions in the same range out. What train.py saves as model.keras; training and scoring read the 0..1
+    images dataset.py made, so the results are the network's own."""
+    raw = keras.Input(shape=autoencoder.input_shape[1:], name="raw_image")
+    x = layers.Rescaling(1.0 / pixel_max, name="rescale")(raw)                # 0..1, as the network learnt
+    x = inference_copy(autoencoder)(x)
+    x = layers.Rescaling(pixel_max, name="to_pixel_range")(x)                # back to 0..pixel_max
+    return keras.Model(raw, x, name=f"{autoencoder.name}_end_to_end")
 
 
 def encode(model: keras.Model, images: np.ndarray, batch_size: int = 256) -> np.ndarray:

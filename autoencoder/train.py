@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> dict:
     import keras
 
     from autoencoder.evaluation import evaluate_anomaly, evaluate_reconstruction
-    from autoencoder.model import build_model, encode
+    from autoencoder.model import build_model, encode, end_to_end
     from autoencoder.visualize import plot_latent_space, plot_latent_sweep
     from common.distribute import make_strategy
     from common.inputs import describe_inputs
@@ -136,8 +136,11 @@ def main(argv: list[str] | None = None) -> dict:
     plot_latent_space(codes, dataset.y_test, run_dir / "plots" / "latent_space.png")
     if config.arch == "vae":
         plot_latent_sweep(model.get_layer("decoder"), codes, run_dir / "plots" / "latent_sweep.png")
-    result = finish_run(run_dir, model, history, evaluation, dataset, train_seconds,
-                          describe_inputs(dataset, dataset.x_test, kind="reconstruction"))  # inputs.json
+    # ---- Saved: model.keras reads raw pixels (0..255, or 0..16) and answers in them; inputs.json says so, with the
+    # first raw test images
+    pixel_max = dataset.meta["pixel_max"]
+    inputs = describe_inputs(dataset, dataset.x_test[:16] * pixel_max, kind="reconstruction", raw=True)
+    result = finish_run(run_dir, end_to_end(model, pixel_max), history, evaluation, dataset, train_seconds, inputs)
     print(result["summary"])
     return result
 

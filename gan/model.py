@@ -31,7 +31,8 @@ equilibrium the generated images are distributed like the real ones, D(x) = 1/2 
 and g_loss = ln 2 = 0.693.
 
 The generator and discriminator are Functional models of Keras layers and `keras.ops`, so they run on any Keras 3
-backend; `model.keras` of a run is the generator alone. The training step below (class GAN) is the one piece tied to
+backend; `model.keras` of a run is the generator alone, its -1..1 mapped to pixels in the data's own range
+(end_to_end: 0..255, or 0..16 for the 8x8 digits). The training step below (class GAN) is the one piece tied to
 TensorFlow: it takes two gradients per batch with tf.GradientTape, the discriminator's and the generator's.
 """
 
@@ -40,6 +41,8 @@ from typing import Sequence
 import keras
 import numpy as np
 from keras import layers, ops
+
+from common.tasks import inference_copy
 
 LEAKY_SLOPE = 0.2     # LeakyReLU's slope below 0 (DCGAN's): a unit never goes fully silent, so gradients keep flowing
 BATCH_NORM_MOMENTUM = 0.9  # moving averages that follow the generator as it changes, for sampling after training
@@ -250,9 +253,19 @@ def sample_noise(count: int, latent_dim: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype("float32")
 
 
+def end_to_end(generator: keras.Model, pixel_max: float) -> keras.Model:
+    """The trained generator with its tanh's -1..1 mapped to pixels 0..pixel_max (x * pixel_max/2 + pixel_max/2): noise
+    (and a digit) in, images in the data's own range out. What train.py saves as model.keras; training, the scores
+    and the pictures use the generator's own -1..1."""
+    copy = inference_copy(generator)
+    pixels = layers.Rescaling(pixel_max / 2, offset=pixel_max / 2, name="to_pixel_range")(copy.outputs[0])
+    return keras.Model(copy.input, pixels, name=f"{generator.name}_end_to_end")  # copy.input: z, or [z, digit]
+
+
 def generate(generator: keras.Model, noise: np.ndarray, labels: np.ndarray | None = None,
              batch_size: int = 256) -> np.ndarray:
-    """Images (n, h, w, channels) in -1..1 for noise (n, latent_dim) [and digits (n,) for a conditional generator].
+    """Images (n, h, w, channels) for noise (n, latent_dim) [and digits (n,) for a conditional generator]: in -1..1
+    from a trained generator, in 0..pixel_max from a saved one (end_to_end).
 
     Inference mode: batch normalisation uses its moving averages, so an image depends on its own z alone.
     """

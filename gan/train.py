@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> dict:
     from common.training import (EpochTimer, mixed_precision_scope, progress_verbosity, quick_settings,
                                  tensorboard_callback)
     from gan.evaluation import FidMonitor, evaluate_generator, load_or_train_scorer
-    from gan.model import build_model, sample_noise
+    from gan.model import build_model, end_to_end, sample_noise
     from gan.visualize import SampleGrid, plot_gan_curves
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
@@ -135,14 +135,17 @@ def main(argv: list[str] | None = None) -> dict:
     # ---- Evaluation: the test split beside the real, noise and mean-image anchors; the final grid of samples
     evaluation = evaluate_generator(gan.generator, dataset, scorer, config.latent_dim, config.conditional, run_dir)
     grid.draw(gan.generator, run_dir / "plots" / "samples.png", f"after {len(history.epoch)} epochs")
-    # ---- Saved: the generator is model.keras (the part worth keeping: noise in, images out, as inputs.json says),
-    # beside it the discriminator; the learning curves are the game's own (two losses, D's outputs, fid, coverage)
+    # ---- Saved: the generator is model.keras (the part worth keeping: noise in, images in pixels 0..255 out, as
+    # inputs.json says), beside it the discriminator; the learning curves are the game's own (two losses, D's outputs,
+    # fid, coverage)
     gan.discriminator.save(run_dir / "discriminator.keras")
     height, width = dataset.input_shape[:2]
+    pixel_max = dataset.meta["pixel_max"]
     inputs = describe_inputs(dataset, sample_noise(16, config.latent_dim, seed=0), kind="samples",
-                             latent_dim=config.latent_dim, conditional=config.conditional, height=height, width=width)
-    result = finish_run(run_dir, gan.generator, history, evaluation, dataset, train_seconds, inputs,
-                        plot_curves=plot_gan_curves, task="generation",
+                             latent_dim=config.latent_dim, conditional=config.conditional, height=height, width=width,
+                             pixel_max=pixel_max)
+    result = finish_run(run_dir, end_to_end(gan.generator, pixel_max), history, evaluation, dataset, train_seconds,
+                        inputs, plot_curves=plot_gan_curves, task="generation",
                         discriminator_params=int(gan.discriminator.count_params()), scorer=scorer_info)
     print(result["summary"])
     return result

@@ -6,13 +6,12 @@ and a student call this.
     from gan.use import sample_images
 
     generator = keras.models.load_model("runs/gan/dcgan/mnist5k-20261124-101500/model.keras", compile=False)
-    images, digits = sample_images(generator, count=8, seed=0)   # (8, 28, 28, 1) in 0..1 (0 black); digits None
+    images, digits = sample_images(generator, count=8, seed=0)   # (8, 28, 28, 1) in 0..255 (0 black); digits None
 """
 
 import numpy as np
 
 from common.flags import require
-from gan.dataset import to_unit_range
 from gan.evaluation import requested_labels
 from gan.model import generate, sample_noise
 
@@ -38,8 +37,9 @@ def generator_inputs(generator, count: int, seed: int, digit: int | None = None)
 
 
 def sample_images(generator, count: int, seed: int, digit: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
-    """(images (count, h, w, channels) in 0..1, the digit of each or None): generator_inputs's noise and digits
-    through the generator. ValueError for a digit it cannot draw."""
+    """(images (count, h, w, channels) in the saved generator's pixel range, 0..255 for mnist5k and 0..16 for digits,
+    the digit of each or None): generator_inputs's noise and digits through the generator. ValueError for a digit it
+    cannot draw."""
     inputs = generator_inputs(generator, count, seed, digit)
     labels = inputs[1] if len(inputs) > 1 else None
-    return to_unit_range(generate(generator, inputs[0], labels)), labels
+    return generate(generator, inputs[0], labels), labels

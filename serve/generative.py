@@ -130,8 +130,8 @@ class Reconstruction(Task):
 
 
 class Samples(Task):
-    """A GAN's generator (model.keras of its run): noise drawn from a seed -> images in 0..1, by the folder's
-    sample_images (use.py)."""
+    """A GAN's generator (model.keras of its run): noise drawn from a seed -> images, by the folder's sample_images
+    (use.py), answered in 0..1 as the other image tasks are (the model's pixels divided by inputs.json's white)."""
 
     kind = "samples"
     Body = SamplesBody
@@ -159,5 +159,5 @@ class Samples(Task):
 
     def predict(self, body: SamplesBody) -> dict:
         images, digits = self.sample_images(self.model, body.count, body.seed, body.digit)
-        digits = None if digits is None else [int(digit) for digit in digits]
-        return {"images": images[..., 0].astype("float64").tolist(), "digits": digits}
+        images = np.clip(images[..., 0].astype("float64") / self.inputs["pixel_max"], 0.0, 1.0)
+        return {"images": images.tolist(), "digits": None if digits is None else [int(digit) for digit in digits]}

@@ -83,6 +83,7 @@ class Samples(Described):
     class_names: Names
     height: Count
     width: Count
+    pixel_max: Annotated[float, Field(gt=0)]  # white, as model.keras answers it
 
 
 KINDS = {

@@ -49,14 +49,15 @@ def run_main(capsys):
 @pytest.fixture
 def readme_snippet(capsys):
     """run(folder, run_dir): the code under a folder README's "### Use your trained model" (at most five lines), run
-    with its run folder's path (/tmp/<folder>_readme_run/...) replaced by run_dir; returns the lines it printed."""
+    with its run folder's path (/tmp/<name>_readme_run/... or runs/...) replaced by run_dir; returns the lines it
+    printed."""
     import re
 
     def run(folder, run_dir):
         readme = (REPO_ROOT / folder / "README.md").read_text(encoding="utf-8")
         code = re.search(r"### Use your trained model\n.*?```python\n(.*?)```", readme, re.S).group(1)
         assert len(code.strip().splitlines()) <= 5
-        path = re.search(r'"(/tmp/\w+_readme_run/[^"]+?)(/model\.keras)?"', code).group(1)  # the README's run
+        path = re.search(r'"((?:/tmp/\w+_readme_run|runs)/[^"]+?)(/model\.keras)?"', code).group(1)  # its run
         capsys.readouterr()
         exec(code.replace(path, str(Path(run_dir))), {})  # the README's own code, nothing else
         return capsys.readouterr().out.strip().splitlines()

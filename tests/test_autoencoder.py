@@ -18,9 +18,10 @@ from sklearn.decomposition import PCA
 
 from autoencoder import dataset as ae_dataset
 from autoencoder import model as ae_model
-from autoencoder.model import ARCHITECTURES, KLDivergence, Sampling, build_model, encode
+from autoencoder.model import ARCHITECTURES, KLDivergence, Sampling, build_model, encode, end_to_end
 from autoencoder.train import ARCHITECTURES as FLAG_ARCHITECTURES
 from autoencoder.train import AutoencoderConfig, main
+from common.datasets import load_mnist5k
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,13 +114,19 @@ def test_save_and_load_in_safe_mode_gives_identical_outputs(arch, tmp_path):
     keras.utils.set_random_seed(0)
     model = build_model((8, 8, 1), arch=arch, code_size=3)
     images = np.random.default_rng(1).random((5, 8, 8, 1)).astype("float32")
-    model.save(tmp_path / "model.keras")  # (the runs below load their trained, compiled models the same way)
-    loaded = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    model.save(tmp_path / "network.keras")
+    loaded = keras.saving.load_model(tmp_path / "network.keras", safe_mode=True)
     np.testing.assert_array_equal(np.asarray(loaded(images)), np.asarray(model(images)))
     np.testing.assert_array_equal(encode(loaded, images), encode(model, images))
     if arch == "vae":  # the KL layer comes back with its weight, and still adds its term
         assert loaded.get_layer("kl_divergence").weight == model.get_layer("kl_divergence").weight
         assert len(loaded.losses) == 1
+    # What a run saves: the same network between two rescalings, raw pixels (here 0..16) in and out.
+    end_to_end(model, pixel_max=16.0).save(tmp_path / "model.keras")
+    saved = keras.saving.load_model(tmp_path / "model.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(saved(images * 16.0)), 16.0 * np.asarray(model(images)), rtol=1e-6,
+                               atol=1e-6)
+    assert saved.count_params() == model.count_params()  # the rescalings learn nothing
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -167,11 +174,18 @@ def check_pictures(run_dir: Path, names: set[str]) -> None:
         assert picture.shape[0] > 100 and picture.shape[1] > 100 and picture.std() > 0.01, name
 
 
-def check_best_epoch_saved(model, run_dir: Path, x_val_input: np.ndarray, x_val: np.ndarray) -> None:
+def reconstruct(model, images: np.ndarray, pixel_max: float) -> np.ndarray:
+    """model.keras's reconstructions of images in 0..1, in 0..1: it reads and answers raw pixels (0..pixel_max)."""
+    return np.asarray(model(images * pixel_max, training=False)) / pixel_max
+
+
+def check_best_epoch_saved(model, run_dir: Path, x_val_input: np.ndarray, x_val: np.ndarray, arch: str,
+                           pixel_max: float) -> None:
     """model.keras holds the best epoch: its validation loss is history's lowest. Called directly rather than through
     evaluate (the same number without tracing a graph); the call also collects the VAE's KL term in model.losses."""
-    reconstructions = model(x_val_input, training=False)
-    val_loss = float(model.loss(x_val, reconstructions)) + sum(float(term) for term in model.losses)
+    reconstructions = reconstruct(model, x_val_input, pixel_max)
+    loss = keras.losses.BinaryCrossentropy() if arch == "vae" else keras.losses.MeanSquaredError()  # train.py's
+    val_loss = float(loss(x_val, reconstructions)) + sum(float(term) for term in model.losses)
     assert val_loss == pytest.approx(pd.read_csv(run_dir / "history.csv")["val_loss"].min(), rel=1e-4)
 
 
@@ -183,7 +197,7 @@ def mse_psnr(images: np.ndarray, reconstructions: np.ndarray) -> dict[str, float
 # The default (conv on mnist5k) once; the other architectures on the small digits, to keep the file fast.
 @pytest.mark.parametrize("arch, name", [("conv", "mnist5k"), ("dense", "digits"), ("denoising", "digits"),
                                         ("vae", "digits")])
-def test_quick_run_scores_are_those_of_the_saved_model(arch, name, tmp_path, run_main):
+def test_quick_run_scores_are_those_of_the_saved_model(arch, name, tmp_path, run_main, readme_snippet):
     result, out, _ = run_main(main, ["--arch", arch, "--dataset", name, "--code-size", "2", "--quick",
                                      "--output-dir", str(tmp_path)])
     run_dir = Path(result["run_dir"])
@@ -199,10 +213,19 @@ def test_quick_run_scores_are_those_of_the_saved_model(arch, name, tmp_path, run
         x_val_input = ae_dataset.noisy_copy(data.x_val, 0.3, ae_dataset.VAL_NOISE_SEED)
         x_test_input = ae_dataset.noisy_copy(data.x_test, 0.3, ae_dataset.TEST_NOISE_SEED)
     model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
-    check_best_epoch_saved(model, run_dir, x_val_input, data.x_val)
+    pixel_max = {"mnist5k": 255.0, "digits": 16.0}[name]
+    described = json.loads((run_dir / "inputs.json").read_text())
+    assert described["pixel_max"] == pixel_max and described["kind"] == "reconstruction"
+    np.testing.assert_allclose(described["examples"], data.x_test[: len(described["examples"])] * pixel_max,
+                               rtol=1e-6)
+    check_best_epoch_saved(model, run_dir, x_val_input, data.x_val, arch, pixel_max)
     for split, inputs, images in (("test", x_test_input, data.x_test), ("validation", x_val_input, data.x_val)):
-        for metric, value in mse_psnr(images, np.asarray(model(inputs, training=False))).items():
+        for metric, value in mse_psnr(images, reconstruct(model, inputs, pixel_max)).items():
             assert saved[split][metric] == pytest.approx(value, rel=1e-5), (split, metric)
+    if arch == "conv":  # the README's five lines: the mean error per pixel of five raw mnist5k digits, in 0..255
+        raw = load_mnist5k()[0][:5, ..., None]
+        error = float(np.abs(np.asarray(model(raw, training=False)) - raw).mean())
+        assert float(readme_snippet("autoencoder", run_dir)[-1]) == pytest.approx(error, rel=1e-4)
 
     # The baselines, from scikit-learn and NumPy directly.
     flat_train = data.x_train.reshape(len(data.x_train), -1)
@@ -233,8 +256,8 @@ def test_anomaly_quick_run_scores_are_those_of_the_saved_model(tmp_path, run_mai
     is_anomaly = data.y_test == 4
     assert saved["anomaly_share"] == pytest.approx(is_anomaly.mean()) and 0 < is_anomaly.sum() < len(is_anomaly)
     model = keras.saving.load_model(run_dir / "model.keras", safe_mode=True)
-    check_best_epoch_saved(model, run_dir, data.x_val, data.x_val)
-    reconstructions = np.asarray(model(data.x_test, training=False))
+    check_best_epoch_saved(model, run_dir, data.x_val, data.x_val, "conv", 16.0)
+    reconstructions = reconstruct(model, data.x_test, 16.0)
     errors = np.mean((reconstructions - data.x_test).reshape(len(data.x_test), -1) ** 2, axis=1)
     assert saved["test"]["roc_auc"] == pytest.approx(sk_metrics.roc_auc_score(is_anomaly, errors), abs=1e-9)
     assert saved["test"]["average_precision"] == pytest.approx(
@@ -248,7 +271,7 @@ def test_anomaly_quick_run_scores_are_those_of_the_saved_model(tmp_path, run_mai
     assert saved["baselines"]["pca"]["roc_auc"] > 0.8
     # The validation scores add the validation 4s that were kept aside.
     x_val = np.concatenate([data.x_val, data.meta["val_anomalies"]])
-    val_errors = np.mean((np.asarray(model(x_val, training=False)) - x_val).reshape(len(x_val), -1) ** 2, axis=1)
+    val_errors = np.mean((reconstruct(model, x_val, 16.0) - x_val).reshape(len(x_val), -1) ** 2, axis=1)
     assert saved["validation"]["roc_auc"] == pytest.approx(
         sk_metrics.roc_auc_score(np.arange(len(x_val)) >= len(data.x_val), val_errors), abs=1e-9)
 

@@ -81,7 +81,7 @@ def run_tagging_data(run_dir):
     return data.quick_slice()
 
 
-def test_quick_run_with_compare(tmp_path, run_main, assert_scores_recomputed):
+def test_quick_run_with_compare(tmp_path, run_main, assert_scores_recomputed, readme_snippet):
     result, out, _ = run_main(main, ["--quick", "--compare", "--units", "8", "--output-dir", str(tmp_path)])
     tagging = run_tagging_data(result["run_dir"])
     assert_scores_recomputed(result["run_dir"], tagging)  # a label per step: every step of every sequence counts
@@ -92,6 +92,10 @@ def test_quick_run_with_compare(tmp_path, run_main, assert_scores_recomputed):
     assert saved["forward_only"]["test"] == pytest.approx(result["forward_only"]["test"])
     assert Path(result["forward_only"]["run_dir"]).parent == tmp_path / "birnn" / "forward_only"
     assert out[-2].startswith("forward-only: test_accuracy=") and out[-1].startswith("test_accuracy=")
+    # The README's five lines tag the first test sequence (raw values, as inputs.json keeps them)
+    model = keras.saving.load_model(Path(result["run_dir"]) / "model.keras")
+    tags = np.asarray(model(tagging.x_test[:1], training=False)).argmax(axis=-1)[0]
+    assert readme_snippet("birnn", result["run_dir"])[-1] == str([TAG_NAMES[tag] for tag in tags])
 
 
 def test_bidirectional_beats_forward_only_on_tagging(tmp_path, run_main):

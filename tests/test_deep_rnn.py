@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+from common.datasets import load_mnist5k
 from deep_rnn import compare
 from deep_rnn.dataset import load_dataset
 from deep_rnn.model import build_model
@@ -69,7 +70,7 @@ def test_images_are_read_as_rows():
 # ---------------------------------------------------------------------------------------------------------------
 # train.py
 
-def test_quick_default_run(tmp_path, run_main, assert_scores_recomputed):
+def test_quick_default_run(tmp_path, run_main, assert_scores_recomputed, readme_snippet):
     result, out, _ = run_main(main, ["--quick", "--units", "16", "--output-dir", str(tmp_path)])
     run_dir = Path(result["run_dir"])
     # model.keras reads raw pixels (0..255, common/sequences.py's saved_model): scored on the test rows times 255
@@ -82,6 +83,10 @@ def test_quick_default_run(tmp_path, run_main, assert_scores_recomputed):
     assert run_dir.parent == tmp_path / "deep_rnn" and run_dir.name.startswith("mnist5k")
     assert json.loads((run_dir / "config.json").read_text())["layers"] == 2
     assert (run_dir / "plots" / "confusion_matrix.png").exists() and out[-1].startswith("test_accuracy=")
+    # The README's five lines: the first five mnist5k digits, raw, and their labels
+    images, labels = load_mnist5k()
+    predicted = np.asarray(model(images[:5], training=False)).argmax(axis=1)
+    assert readme_snippet("deep_rnn", run_dir)[-1] == f"{predicted} {labels[:5]}"
 
 
 def test_digits_rows_learn_in_a_short_run(tmp_path, run_main):

@@ -20,7 +20,7 @@ import pytest
 
 from gan import evaluation
 from gan.dataset import load_dataset, to_tanh_range, to_unit_range
-from gan.model import build_discriminator, build_generator, build_model, generate, sample_noise
+from gan.model import build_discriminator, build_generator, build_model, end_to_end, generate, sample_noise
 from gan.train import GanConfig, main
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -51,19 +51,22 @@ def test_the_conditional_generator_draws_what_it_is_asked_for_differently():
     assert not np.allclose(images[0], images[1])
 
 
-def test_sample_images_draws_the_digits_asked_for_in_0_to_1_and_refuses_others():
-    """gan/use.py: the function serve/ and a student call on a saved generator."""
+def test_sample_images_draws_the_digits_asked_for_in_pixels_and_refuses_others():
+    """gan/use.py: the function serve/ and a student call on a saved generator (end_to_end: pixels 0..16 here)."""
     from gan.use import sample_images
 
     generator = build_generator((8, 8, 1), latent_dim=4, num_classes=10)
-    images, digits = sample_images(generator, count=12, seed=2)
+    saved = end_to_end(generator, pixel_max=16.0)
+    images, digits = sample_images(saved, count=12, seed=2)
     assert digits.tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]  # each digit in turn
-    assert np.array_equal(images, to_unit_range(generate(generator, sample_noise(12, 4, seed=2), digits)))
-    assert images.min() >= 0 and images.max() <= 1 and images.shape == (12, 8, 8, 1)
+    in_tanh_range = generate(generator, sample_noise(12, 4, seed=2), digits)
+    np.testing.assert_allclose(images, 8.0 * in_tanh_range + 8.0, rtol=1e-6, atol=1e-5)  # -1..1 -> 0..16
+    assert images.min() >= 0 and images.max() <= 16 and images.shape == (12, 8, 8, 1)
+    assert saved.count_params() == generator.count_params()
     images, digits = sample_images(generator, count=3, seed=2, digit=7)
     assert digits.tolist() == [7, 7, 7]
     with pytest.raises(ValueError, match=r"^digit must be from 0 to 9 \(got 10\)$"):
-        sample_images(generator, count=1, seed=0, digit=10)
+        sample_images(saved, count=1, seed=0, digit=10)
     plain = build_generator((8, 8, 1), latent_dim=4)
     assert sample_images(plain, count=2, seed=0)[1] is None
     with pytest.raises(ValueError, match="^this generator is not conditional: leave out digit$"):
@@ -199,7 +202,9 @@ def test_quick_run_metrics_are_those_of_the_saved_generator(kind, runs):
     assert saved["params"] == generator.count_params()
     data = load_dataset(GanConfig()).quick_slice()
     labels = np.arange(128) % 10 if kind == "conditional" else None
-    images = generate(generator, sample_noise(128, 64, evaluation.TEST_NOISE_SEED), labels)
+    pixels = generate(generator, sample_noise(128, 64, evaluation.TEST_NOISE_SEED), labels)  # 0..255
+    assert json.loads((run_dir / "inputs.json").read_text())["pixel_max"] == 255.0
+    images = to_tanh_range(pixels / 255.0)  # the scorer reads -1..1, as the trained generator draws
     recomputed = evaluation.image_scores(scorer, images, evaluation.scorer_outputs(scorer, data.x_test)[0], labels)
     for name in names:
         assert saved["test"][name] == pytest.approx(recomputed[name], rel=1e-4, abs=1e-6), name

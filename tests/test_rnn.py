@@ -110,9 +110,15 @@ def quick(argv, tmp_path, run_main):
     return result, run_dir
 
 
-def test_quick_sine_reports_the_forecasting_baselines(tmp_path, run_main, assert_scores_recomputed):
+def test_quick_sine_reports_the_forecasting_baselines(tmp_path, run_main, assert_scores_recomputed, readme_snippet):
     result, run_dir = quick([], tmp_path, run_main)
-    assert_scores_recomputed(run_dir, load_dataset(RnnConfig(dataset="sine", window=20)).quick_slice())
+    data = load_dataset(RnnConfig(dataset="sine", window=20)).quick_slice()
+    model, _ = assert_scores_recomputed(run_dir, data)
+    # The README's five lines forecast the value after the series' end: the model on its last window + lag values.
+    printed = readme_snippet("rnn", run_dir)[-1]
+    needed = model.input_shape[1]
+    expected = model(data.meta["series"][None, -needed:].astype("float32"), training=False)
+    assert float(printed.strip("[]")) == pytest.approx(float(np.asarray(expected).ravel()[0]), rel=1e-4)
     assert set(result["baselines"]) == {"persistence", "noise_floor", "mean"}
     assert result["baselines"]["noise_floor"]["rmse"] == pytest.approx(0.1, rel=0.15)  # --noise 0.1
     assert (run_dir / "plots" / "forecast.png").stat().st_size > 10_000

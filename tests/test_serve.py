@@ -260,8 +260,8 @@ def test_reconstructions_equal_the_model(tmp_path_factory):
     task, client = served(tmp_path_factory, "autoencoder")
     image = training_data(task).x_test[:1]
     answer = client.post("/predict", json={"pixels": image[0, ..., 0].tolist()}).json()
-    expected = direct(task.model, image)[0, ..., 0]
-    assert np.allclose(answer["reconstruction"], expected, atol=1e-6)
+    expected = direct(task.model, image * 16.0)[0, ..., 0] / 16.0  # model.keras reads and answers raw 0..16 pixels
+    assert task.inputs["pixel_max"] == 16.0 and np.allclose(answer["reconstruction"], expected, atol=1e-6)
     assert answer["mse"] == pytest.approx(float(np.mean((expected - image[0, ..., 0]) ** 2)), rel=1e-5)
 
 
@@ -275,7 +275,7 @@ def test_tags_samples_and_a_sine_forecast_equal_the_model(tmp_path_factory):
     assert answer["classes"] == [dataset.class_names[i] for i in expected.argmax(axis=1)]
     task, client = served(tmp_path_factory, "gan")
     answer = client.post("/predict", json={"count": 3, "seed": 5}).json()
-    expected = (direct(task.model, sample_noise(3, 8, 5))[..., 0] + 1) / 2  # tanh's -1..1 -> 0..1
+    expected = direct(task.model, sample_noise(3, 8, 5))[..., 0] / 16.0  # model.keras answers 0..16 pixels
     assert np.allclose(answer["images"], np.clip(expected, 0, 1), atol=1e-6) and answer["digits"] is None
     task, client = served(tmp_path_factory, "sine")
     dataset = training_data(task)

@@ -81,10 +81,13 @@ model.summary()
 #
 # The reconstruction error of the test images beside PCA with as many components as the code (the best a linear
 # autoencoder can do) and beside the mean image; for anomaly detection, the ROC-AUC of finding the held-out digit by
-# its error. Then the codes of the test images, drawn in two dimensions and coloured by digit.
+# its error. Then the codes of the test images, drawn in two dimensions and coloured by digit. The model saved as
+# `model.keras` is the network between two rescalings (`end_to_end`): it reads raw pixels, 0 to 255, and answers in
+# them.
 
 # %%
 # <<< train.py: Evaluation
+# <<< train.py: Saved
 
 # %% [markdown]
 # ## The pictures of the run
