@@ -170,6 +170,9 @@ def sample_characters(
     return list(generated)
 
 
+RECURRENT_LAYERS = ("SimpleRNN", "LSTM", "GRU")
+
+
 def stateful_copy(model, batch_size: int):
     """The same network with stateful recurrent layers for a fixed batch size, sharing nothing but copied weights.
 
@@ -182,12 +185,42 @@ def stateful_copy(model, batch_size: int):
     for layer in config["layers"]:
         if layer["class_name"] == "InputLayer":
             layer["config"]["batch_shape"] = [batch_size, *layer["config"]["batch_shape"][1:]]
-        elif layer["class_name"] in ("SimpleRNN", "LSTM", "GRU"):
+        elif layer["class_name"] in RECURRENT_LAYERS:
             layer["config"]["stateful"] = True  # a stateful layer needs the batch size in its input shape
             layer["build_config"]["input_shape"] = [batch_size, *layer["build_config"]["input_shape"][1:]]
     copy = keras.Model.from_config(config)
     copy.set_weights(model.get_weights())
     return copy
+
+
+class NextCharacter:
+    """predict_next for sample_characters: next-character probabilities (batch, vocabulary) given all ids fed so far.
+
+    A recurrent network remembers in its state: a stateful copy (stateful_copy) reads only the new ids. Any other
+    network (a transformer) has no state to keep: it reads the last `window` ids again at every step (its training
+    window; transformer/model.py's generate shows the faster key/value cache). reset() starts a new text."""
+
+    def __init__(self, model, batch_size: int, window: int | None = None, compiled: bool = False):
+        self.recurrent = any(layer["class_name"] in RECURRENT_LAYERS for layer in model.get_config()["layers"])
+        self.network = stateful_copy(model, batch_size) if self.recurrent else model
+        self.window, self.compiled, self.seen = window, compiled, None
+
+    def reset(self) -> None:
+        self.seen = None
+        for layer in self.network.layers:
+            if getattr(layer, "stateful", False):
+                layer.reset_state()
+
+    def __call__(self, new_ids: np.ndarray) -> np.ndarray:
+        import keras
+
+        if self.recurrent:
+            if self.compiled:  # a compiled step: faster than predict() for one text
+                return self.network.predict_on_batch(new_ids)[:, -1, :]
+            return keras.ops.convert_to_numpy(self.network(new_ids, training=False))[:, -1, :]
+        self.seen = new_ids if self.seen is None else np.concatenate([self.seen, new_ids], axis=1)
+        window = self.seen[:, -self.window :] if self.window else self.seen
+        return keras.ops.convert_to_numpy(self.network(window, training=False))[:, -1, :]
 
 
 class TextWriter:
@@ -197,12 +230,12 @@ class TextWriter:
         writer = TextWriter.from_run("runs/gru/text-20261123-101500")   # model.keras and inputs.json's vocabulary
         writer.write("The ", length=200, temperature=0.5, seed=0)        # the 200 characters after "The "
 
-    A stateful copy of the network (stateful_copy) reads the prompt once, then one new character per step, its state
-    reset for every text; the same seed gives the same text."""
+    NextCharacter reads the prompt, then one new character per step, from a fresh start for every text; the same
+    seed gives the same text. window: the ids a network without state reads (inputs.json's window)."""
 
-    def __init__(self, model, vocabulary: CharVocabulary):
+    def __init__(self, model, vocabulary: CharVocabulary, window: int | None = None):
         self.vocabulary = vocabulary
-        self.generator = stateful_copy(model, batch_size=1)
+        self.next_character = NextCharacter(model, batch_size=1, window=window, compiled=True)
 
     @classmethod
     def from_run(cls, run_dir: str | Path) -> "TextWriter":
@@ -210,34 +243,31 @@ class TextWriter:
         import keras
 
         run_dir = Path(run_dir)
-        vocabulary = json.loads((run_dir / "inputs.json").read_text(encoding="utf-8"))["vocabulary"]
-        return cls(keras.saving.load_model(run_dir / "model.keras", compile=False), CharVocabulary(vocabulary))
+        inputs = json.loads((run_dir / "inputs.json").read_text(encoding="utf-8"))
+        model = keras.saving.load_model(run_dir / "model.keras", compile=False)
+        return cls(model, CharVocabulary(inputs["vocabulary"]), inputs.get("window"))
 
     def write(self, prompt: str, length: int = 200, temperature: float = 1.0, seed: int = 0) -> str:
         """The `length` characters sampled after prompt (a character never seen in training reads as id 0)."""
-        for layer in self.generator.layers:  # forget the previous text
-            if getattr(layer, "stateful", False):
-                layer.reset_state()
-
-        def predict_next(new_ids: np.ndarray) -> np.ndarray:  # (1, time) ids -> (1, vocabulary) probabilities
-            return self.generator.predict_on_batch(new_ids)[:, -1, :]  # a compiled step, faster than predict()
-
-        ids = sample_characters(predict_next, self.vocabulary.encode(prompt), length, [temperature], seed)[0]
+        self.next_character.reset()  # forget the previous text
+        ids = sample_characters(self.next_character, self.vocabulary.encode(prompt), length, [temperature], seed)[0]
         return self.vocabulary.decode(ids)
 
 
 def write_samples(
-    model, vocabulary: CharVocabulary, prompt: str, temperatures: list[float], length: int, seed: int, path: Path
+    model,
+    vocabulary: CharVocabulary,
+    prompt: str,
+    temperatures: list[float],
+    length: int,
+    seed: int,
+    path: Path,
+    window: int | None = None,
 ) -> Path:
-    """Text generated after `prompt` at each temperature, written as one block per temperature."""
-    import keras
-
-    generator = stateful_copy(model, batch_size=len(temperatures))
-
-    def predict_next(new_ids: np.ndarray) -> np.ndarray:  # calling the model directly is much faster than predict()
-        return keras.ops.convert_to_numpy(generator(new_ids, training=False))[:, -1, :]
-
-    generated = sample_characters(predict_next, vocabulary.encode(prompt), length, temperatures, seed)
+    """Text generated after `prompt` at each temperature, written as one block per temperature (window as in
+    NextCharacter)."""
+    next_character = NextCharacter(model, batch_size=len(temperatures), window=window)
+    generated = sample_characters(next_character, vocabulary.encode(prompt), length, temperatures, seed)
     blocks = [
         f"--- temperature {temperature:g} ---\n{prompt}{vocabulary.decode(ids)}\n"
         for temperature, ids in zip(temperatures, generated)
@@ -280,5 +310,6 @@ def evaluate_text(
             "accuracy": float(np.mean(dataset.y_test == most_frequent)),
         }
     }
-    write_samples(model, vocabulary, prompt, temperatures, sample_length, seed, run_dir / "samples.txt")
+    window = dataset.x_train.shape[1]  # what a network without state reads again at each step
+    write_samples(model, vocabulary, prompt, temperatures, sample_length, seed, run_dir / "samples.txt", window)
     return Evaluation(test=test, baselines=baselines, outputs=probabilities, validation=validation)

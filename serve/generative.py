@@ -28,9 +28,9 @@ def folder_functions(run: RunFolder):
 
 
 class TextGenerator(Task):
-    """A character language model, writing by common/text.py's TextWriter (the one a student calls): a stateful copy
-    of the network reads the prompt once and then one new character per step, as the run's samples.txt was
-    written."""
+    """A character language model, writing by common/text.py's TextWriter (the one a student calls): it reads the
+    prompt and then one new character per step (a recurrent network through a stateful copy, any other network its
+    last `window` characters again), as the run's samples.txt was written."""
 
     kind = "text"
     Body = TextBody
@@ -40,7 +40,7 @@ class TextGenerator(Task):
 
         super().__init__(run)
         self.vocabulary = CharVocabulary(self.inputs["vocabulary"])
-        self.writer = TextWriter(run.model, self.vocabulary)
+        self.writer = TextWriter(run.model, self.vocabulary, self.inputs["window"])
 
     def input_description(self) -> dict:
         return {"vocabulary": "".join(self.vocabulary.chars[1:]), "window": self.inputs["window"]}

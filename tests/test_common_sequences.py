@@ -404,6 +404,39 @@ def test_the_text_writer_of_a_run_folder_writes_what_sampling_the_whole_model_gi
     assert writer.write("ab", length=10, temperature=0.8, seed=8) != expected
 
 
+def test_a_network_without_state_reads_its_last_window_again_at_every_step(tmp_path):
+    """A model with no recurrent layer (a causal convolution over 6 ids; a transformer) keeps nothing between calls:
+    NextCharacter feeds it the last `window` ids each step, and TextWriter.from_run takes the window from
+    inputs.json."""
+    import json
+
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    x = layers.Conv1D(6, 6, padding="causal", activation="relu")(layers.Embedding(5, 4)(inputs))  # sees 6 ids
+    model = keras.Model(inputs, layers.Dense(5, activation="softmax")(x))
+    vocabulary = text.CharVocabulary.from_text("abcd")
+    model.save(tmp_path / "model.keras")
+    (tmp_path / "inputs.json").write_text(json.dumps({"vocabulary": vocabulary.chars, "window": 4}))
+    writer = text.TextWriter.from_run(tmp_path)
+    assert not writer.next_character.recurrent and writer.next_character.window == 4
+    fed = []
+
+    def predict_next(new_ids):  # the model over the last four ids fed so far
+        fed.append(new_ids)
+        return model.predict(np.concatenate(fed, axis=1)[:, -4:], verbose=0)[:, -1, :]
+
+    expected = vocabulary.decode(text.sample_characters(predict_next, vocabulary.encode("abcab"), 12, [0.9], 2)[0])
+    assert writer.write("abcab", length=12, temperature=0.9, seed=2) == expected
+    assert writer.write("abcab", length=12, temperature=0.9, seed=2) == expected  # what it read was forgotten
+    # A window that starts with a whole prompt: the first step reads the prompt's last four characters only.
+    reader = text.NextCharacter(model, batch_size=1, window=4)
+    first = reader(vocabulary.encode("dabcab")[None, :])
+    np.testing.assert_allclose(first, model.predict(vocabulary.encode("bcab")[None, :], verbose=0)[:, -1], atol=1e-6)
+
+
 def test_evaluate_text_scores_by_hand_and_writes_the_samples(tmp_path):
     from common.datasets import Dataset
 
