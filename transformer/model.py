@@ -1,0 +1,128 @@
+"""A small GPT that writes one character at a time: the blocks of transformer/layers.py, causal, stacked.
+
+    from transformer.model import build_gpt, generate
+    model = build_gpt(vocab_size=80, context_length=64)       # ids (batch, time) -> probabilities (batch, time, 80)
+    new_ids = generate(model, prompt_ids, length=200, temperature=0.8, seed=0)
+
+    ids (batch, time) - Embedding(vocab, d_model) - + positions - num_layers x TransformerBlock(causal=True)
+        - LayerNorm - Dense(vocab, softmax)                           the next character's probabilities, every position
+
+The GPT (Radford et al., 2018) learns to predict every next character of a window at once: the causal mask keeps
+position i from reading i + 1 onwards, so one pass scores all of them. generate samples after a prompt with a
+key/value cache (each step computes only the new position's keys and values).
+"""
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from common.tasks import output_layer
+from common.text import apply_temperature
+from transformer.layers import (LAYER_NORM_EPSILON, LearnedPositionalEmbedding, PositionLayer,
+                                SinusoidalPositionalEncoding, TransformerBlock)
+
+POSITIONS = ("learned", "sinusoidal", "none")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The GPT and its sampler
+
+
+def build_gpt(vocab_size: int, context_length: int, d_model: int = 128, num_heads: int = 4, num_layers: int = 3,
+              ff_dim: int = 512, dropout_rate: float = 0.1, positions: str = "learned",
+              activation: str = "gelu") -> keras.Model:
+    """A decoder-only character model: Embedding -> positions -> num_layers causal blocks -> LayerNorm -> softmax.
+
+    Input: token ids (batch, time), time <= context_length (the longest window the positions cover). Output: the
+    probability of every next character at every position, (batch, time, vocab_size), in float32 (the "generation"
+    task's output layer, trained with sparse categorical cross-entropy). positions: "learned", "sinusoidal" or "none"
+    (the causal mask alone leaks some order: position i averages over i + 1 tokens).
+    """
+    # Default sizes: small enough to train in minutes on 2 CPU cores; benchmarks/ chooses the final ones.
+    if positions not in POSITIONS:
+        raise ValueError(f"positions must be one of {', '.join(POSITIONS)} (got {positions!r})")
+    if min(vocab_size, context_length, d_model, num_heads, num_layers, ff_dim) < 1:
+        raise ValueError("vocab_size, context_length, d_model, num_heads, num_layers and ff_dim must be at least 1")
+    if d_model % num_heads:
+        raise ValueError(f"d_model ({d_model}) must be a multiple of num_heads ({num_heads})")
+    token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+    x = layers.Embedding(vocab_size, d_model, name="token_embedding")(token_ids)      # (batch, time, d_model)
+    if positions == "learned":
+        x = LearnedPositionalEmbedding(context_length, name="positions")(x)
+    elif positions == "sinusoidal":
+        x = SinusoidalPositionalEncoding(context_length, name="positions")(x)
+    if dropout_rate:
+        x = layers.Dropout(dropout_rate, name="embedding_dropout")(x)
+    for index in range(num_layers):
+        x = TransformerBlock(num_heads, ff_dim, dropout_rate, activation, causal=True, name=f"block_{index + 1}")(x)
+    x = layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="final_norm")(x)  # the residual sum, normalised
+    outputs = output_layer("generation", vocab_size)(x)                               # (batch, time, vocab_size)
+    return keras.Model(token_ids, outputs, name="gpt")
+
+
+def generate(model: keras.Model, prompt_ids, length: int, temperature: float = 1.0, seed: int = 0,
+             use_cache: bool = True, context_length: int | None = None) -> np.ndarray:
+    """Sample `length` new ids (length,) one at a time after prompt_ids (a 1-D sequence) from a build_gpt model.
+
+    temperature 0 takes the likeliest id (greedy); T > 0 samples from p^(1/T), renormalised, with a NumPy generator
+    seeded by `seed`. use_cache=False runs the whole window of the last context_length ids through the model at every
+    step. use_cache=True runs the prompt once, then only the newest id, its blocks keeping the keys and values of the
+    earlier positions: the same ids while the text fits the window, with a fraction of the arithmetic (on a CPU at
+    these sizes most of the time goes to calling the layers one by one, so the clock gains less). Past the window the
+    positions would all shift, so the cache restarts from the last context_length // 2 ids (a window that slides in
+    jumps, where use_cache=False slides one id at a time). context_length: the model's positions table if left out.
+    """
+    tokens = [int(i) for i in np.asarray(prompt_ids).reshape(-1)]
+    if not tokens or length < 0 or temperature < 0:
+        raise ValueError(f"generate needs a prompt of at least one id, length >= 0 and temperature >= 0 "
+                         f"(got {len(tokens)} ids, {length}, {temperature})")
+    position_layers = [layer for layer in model.layers if isinstance(layer, PositionLayer)]
+    if context_length is None and not position_layers:
+        raise ValueError("this model has no position table to read its context length from: pass context_length")
+    context_length = position_layers[0].max_length if context_length is None else int(context_length)
+    if context_length < 1:
+        raise ValueError(f"context_length must be at least 1 (got {context_length})")
+    blocks = [layer for layer in model.layers if isinstance(layer, TransformerBlock)]
+    rng = np.random.default_rng(seed)
+    caches, start = None, 0  # start: the position of the next id fed, = how many the caches hold
+    for _ in range(length):
+        if not use_cache:
+            # The window padded with id 0 to context_length: one input shape for every step (JAX compiles each new
+            # shape), and the causal mask keeps the padding after the text from changing anything before it.
+            window = tokens[-context_length:]
+            padded = np.array([window + [0] * (context_length - len(window))], dtype="int32")
+            probabilities = ops.convert_to_numpy(model(padded, training=False))[0, len(window) - 1]
+        else:
+            if caches is None or start >= context_length:  # the first step, or the window is full: start again
+                keep = context_length if caches is None else max(context_length // 2, 1)
+                new_ids, start, caches = tokens[-keep:], 0, [block.empty_cache(1) for block in blocks]
+            else:
+                new_ids = tokens[-1:]
+            probabilities, caches = forward_with_cache(model, new_ids, start, caches)
+            start += len(new_ids)
+        if temperature == 0:
+            tokens.append(int(np.argmax(probabilities)))
+        else:
+            p = apply_temperature(probabilities, temperature)
+            tokens.append(int(rng.choice(len(p), p=p)))
+    return np.array(tokens[len(tokens) - length:], dtype="int32")
+
+
+def forward_with_cache(model: keras.Model, new_ids: list[int], start: int, caches: list) -> tuple[np.ndarray, list]:
+    """Run new_ids, at positions start, start + 1, ..., through the model's layers in order, each block with its cache.
+
+    Returns (the next-id probabilities after the last new id (vocab,), the blocks' new caches). Dropout layers do
+    nothing here (training is off), the embedding, final norm and output layer run as in model(...).
+    """
+    x, new_caches = np.array([new_ids], dtype="int32"), []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, TransformerBlock):
+            x, cache = layer(x, cache=caches[len(new_caches)])
+            new_caches.append(cache)
+        elif isinstance(layer, PositionLayer):
+            x = layer(x, start=start)
+        else:
+            x = layer(x)
+    return ops.convert_to_numpy(x)[0, -1], new_caches
