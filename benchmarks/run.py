@@ -119,6 +119,10 @@ BENCHMARKS: dict[str, list[Row]] = {
                           "--patience", "30", "--learning-rate", "0.001", "--dropout", "0"), "rmse",
             higher_is_better=False, baseline="sarima"),
     ],
+    "transformer": [
+        # A first default (lab record in benchmarks/transformer.md), not yet tuned by benchmarks.tune: three seeds.
+        Row("transformer.train", (), "bits_per_char", target=2.0, higher_is_better=False, seeds=(0, 1, 2)),
+    ],
     "deep_rnn": [
         # Chosen on the validation split (benchmarks/tune_deep_rnn.md): reported over the ten seeds 0-9.
         Row("deep_rnn.train", (), "accuracy", target=0.97, seeds=TEN_SEEDS),

@@ -198,7 +198,8 @@ class NextCharacter:
 
     A recurrent network remembers in its state: a stateful copy (stateful_copy) reads only the new ids. Any other
     network (a transformer) has no state to keep: it reads the last `window` ids again at every step (its training
-    window; transformer/model.py's generate shows the faster key/value cache). reset() starts a new text."""
+    window; transformer/model.py's generate shows the faster key/value cache), which must be causal, as a model of
+    the next character is. reset() starts a new text."""
 
     def __init__(self, model, batch_size: int, window: int | None = None, compiled: bool = False):
         self.recurrent = any(layer["class_name"] in RECURRENT_LAYERS for layer in model.get_config()["layers"])
@@ -219,8 +220,13 @@ class NextCharacter:
                 return self.network.predict_on_batch(new_ids)[:, -1, :]
             return keras.ops.convert_to_numpy(self.network(new_ids, training=False))[:, -1, :]
         self.seen = new_ids if self.seen is None else np.concatenate([self.seen, new_ids], axis=1)
-        window = self.seen[:, -self.window :] if self.window else self.seen
-        return keras.ops.convert_to_numpy(self.network(window, training=False))[:, -1, :]
+        if not self.window:
+            return keras.ops.convert_to_numpy(self.network(self.seen, training=False))[:, -1, :]
+        # The last `window` ids, padded after the text to the full window: one input shape at every step (JAX
+        # compiles each new shape once), and a causal model's answer at the last real position ignores the padding.
+        text = self.seen[:, -self.window :]
+        padded = np.pad(text, ((0, 0), (0, self.window - text.shape[1])))
+        return keras.ops.convert_to_numpy(self.network(padded, training=False))[:, text.shape[1] - 1, :]
 
 
 class TextWriter:

@@ -38,7 +38,8 @@ NOTEBOOKS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = NOTEBOOKS_DIR.parent
 SOURCE_DIR = NOTEBOOKS_DIR / "src"
 README = NOTEBOOKS_DIR / "README.md"
-FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder", "gan")
+FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "transformer", "autoencoder",
+           "gan")
 
 # The repository's public address on GitHub (https://github.com/OWNER/NAME): Colab clones it, and the "Open in Colab"
 # links of README.md point into it. The repository has none yet; while this is empty the links are left out and the

@@ -22,7 +22,8 @@ hypothesis.configuration.set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "
 # time, where xdist's own order (most tests first) left the JAX run and the notebooks for the end.
 SLOWEST_FIRST = ("test_notebooks.py", "test_common_distribute.py", "test_attention_train.py", "test_cnn.py",
                  "test_serve.py", "test_jax_backend.py", "test_common_training.py", "test_ann.py",
-                 "test_common_speed_flags.py", "test_classic_exercises.py", "test_autoencoder.py", "test_serve_fuzz.py")
+                 "test_common_speed_flags.py", "test_classic_exercises.py", "test_autoencoder.py", "test_serve_fuzz.py",
+                 "test_transformer_train.py", "test_transformer_model.py")
 
 
 def pytest_collection_modifyitems(config, items):

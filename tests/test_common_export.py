@@ -7,7 +7,7 @@ import pytest
 from common import export
 from common.config import REPO_ROOT
 
-FOLDERS = ["ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder", "gan"]
+FOLDERS = ["ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "transformer", "autoencoder", "gan"]
 
 
 def test_every_folder_with_a_train_script_can_be_exported():
@@ -66,8 +66,8 @@ def test_an_existing_destination_is_refused_and_left_alone(tmp_path, run_main):
     assert err == [f"common/export.py: error: {dest} already exists and is not an empty folder; nothing was written "
                    "(choose a new DEST)"]
     assert [path.name for path in dest.iterdir()] == ["notes.txt"] and (dest / "notes.txt").read_text() == "mine"
-    result, _, err = run_main(export.main, ["transformer", str(tmp_path / "new")])
-    assert result.code == 2 and "invalid choice: 'transformer'" in err[0] and not (tmp_path / "new").exists()
+    result, _, err = run_main(export.main, ["vit", str(tmp_path / "new")])  # a folder this repository lacks
+    assert result.code == 2 and "invalid choice: 'vit'" in err[0] and not (tmp_path / "new").exists()
 
 
 # Exactly what `python -m common.export lstm DEST` writes: the folder, the common/ files it and its tests import, the

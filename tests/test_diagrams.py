@@ -13,7 +13,8 @@ import pytest
 from common import diagrams
 from common.config import REPO_ROOT
 
-FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder", "gan")
+FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "transformer", "autoencoder",
+           "gan")
 
 
 def picture_section(folder: str) -> str:

@@ -36,6 +36,8 @@ RUNS = {
     "birnn": ["--epochs", "1", "--units", "8"],
     "attention": ["--epochs", "1", "--units", "16", "--embedding-dim", "8", "--num-heatmaps", "1"],
     "autoencoder": ["--epochs", "1", "--arch", "vae", "--dataset", "digits"],  # the VAE draws with keras.random
+    "transformer": ["--epochs", "1", "--d-model", "16", "--heads", "2", "--layers", "1", "--ff-dim", "32",
+                    "--sample-length", "20"],
 }
 
 # The child: each folder's main(), then its model.keras loaded back under JAX and run on a few made-up inputs

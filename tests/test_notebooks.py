@@ -32,6 +32,7 @@ QUICK_BOUNDS = {
     "deep_rnn": ("accuracy", "above", "majority_class"),  # about 0.56 against 0.10
     "birnn": ("accuracy", "above", "majority_class"),     # about 0.53 against 0.35
     "attention": ("token_accuracy", "above", 0.1),        # about 0.28
+    "transformer": ("bits_per_char", "below", "unigram"),  # about 4.4 against 5.1
     "autoencoder": ("mse", "below", 0.2),                 # about 0.07 (pixels in 0..1)
     "gan": ("fid", "below", "noise"),                     # about 1.5 against 3.1 for random noise
 }

@@ -15,7 +15,8 @@ import pytest
 from benchmarks.quotes import CITATION, NUMBER, readme_files
 from common.config import REPO_ROOT
 
-FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "autoencoder", "gan")
+FOLDERS = ("ann", "cnn", "rnn", "lstm", "gru", "deep_rnn", "birnn", "attention", "transformer", "autoencoder",
+           "gan")
 SECTIONS = ["The idea", "The picture", "The equations", "Run it", "What to expect", "Try next", "Going further",
             "Files"]
 FOLDER_WORDS, ROOT_WORDS = 2500, 3000  # a folder's lesson in a quarter of an hour; the root README a little more

@@ -35,6 +35,8 @@ QUICK_RUNS = {  # name -> (train module, flags after --quick --epochs 1): the sm
     "cnn": ("cnn.train", "--dataset", "digits", "--arch", "basic", "--no-augment"),    # image
     "lstm": ("lstm.train", "--units", "4"),                                              # airline: forecast
     "gru": ("gru.train", "--units", "8", "--window", "20", "--embedding-dim", "4"),     # text
+    "transformer": ("transformer.train", "--d-model", "8", "--heads", "2", "--layers", "1", "--ff-dim", "16",
+                    "--window", "16"),                                                   # text, no state
     "attention": ("attention.train", "--units", "8", "--embedding-dim", "4", "--num-samples", "200",
                   "--num-heatmaps", "0"),                                                # dates: translation
     "tabular": ("ann.train", "--dataset", "breast_cancer", "--hidden-units", "8"),      # features
@@ -191,6 +193,22 @@ def test_generated_text_equals_sampling_the_model(tmp_path_factory):
     assert answer["generated"] == vocabulary.decode(ids) and len(answer["generated"]) == 40
     assert client.post("/predict", json=body).json() == answer  # the state is reset between requests
     assert client.post("/predict", json={**body, "prompt": "The \u263a"}).json()["unknown"] == ["\u263a"]
+
+
+def test_a_transformers_text_equals_sampling_its_last_window(tmp_path_factory):
+    """A model without state (transformer/'s GPT): serve's writer reads the last `window` (16) characters again at
+    every step, as inputs.json says."""
+    from common.text import apply_temperature
+
+    task, client = served(tmp_path_factory, "transformer")
+    assert task.inputs["window"] == 16
+    answer = client.post("/predict", json={"prompt": "The ", "temperature": 0.7, "length": 12, "seed": 3}).json()
+    vocabulary = training_data(task).meta["vocabulary"]
+    ids, rng = list(vocabulary.encode("The ")), np.random.default_rng(3)
+    for _ in range(12):
+        probabilities = direct(task.model, np.array([ids[-16:]], dtype="int32"))[0, -1]
+        ids.append(int(rng.choice(len(probabilities), p=apply_temperature(probabilities, 0.7))))
+    assert answer["generated"] == vocabulary.decode(ids[4:])
 
 
 def test_translations_equal_decoding_the_test_sources(tmp_path_factory):

@@ -52,7 +52,7 @@ def padding_mask(query_length, key_length):
 def gpts(gpt, keras, transformer):
     """A tiny GPT for each kind of positions, with dropout (which generation must leave off)."""
     keras.utils.set_random_seed(0)
-    return {positions: gpt.build_gpt(VOCAB, CONTEXT, d_model=16, num_heads=2, num_layers=2, ff_dim=32,
+    return {positions: gpt.build_model(VOCAB, CONTEXT, d_model=16, num_heads=2, num_layers=2, ff_dim=32,
                                              dropout_rate=0.1, positions=positions)
             for positions in ("learned", "sinusoidal", "none")}
 
@@ -265,9 +265,9 @@ def test_generation_is_seeded_and_runs_past_the_window(gpt, gpts, transformer):
 
 def test_bad_arguments_raise_clear_errors(gpt, gpts, transformer):
     with pytest.raises(ValueError, match="positions must be one of learned, sinusoidal, none"):
-        gpt.build_gpt(VOCAB, CONTEXT, positions="rotary")
+        gpt.build_model(VOCAB, CONTEXT, positions="rotary")
     with pytest.raises(ValueError, match="multiple of num_heads"):
-        gpt.build_gpt(VOCAB, CONTEXT, d_model=10, num_heads=4)
+        gpt.build_model(VOCAB, CONTEXT, d_model=10, num_heads=4)
     with pytest.raises(ValueError, match="prompt of at least one id"):
         gpt.generate(gpts["learned"], [], 3)
     with pytest.raises(ValueError, match="temperature >= 0"):

@@ -1,7 +1,7 @@
 """A small GPT that writes one character at a time: the blocks of transformer/layers.py, causal, stacked.
 
-    from transformer.model import build_gpt, generate
-    model = build_gpt(vocab_size=80, context_length=64)       # ids (batch, time) -> probabilities (batch, time, 80)
+    from transformer.model import build_model, generate
+    model = build_model(vocab_size=80, context_length=64)       # ids (batch, time) -> probabilities (batch, time, 80)
     new_ids = generate(model, prompt_ids, length=200, temperature=0.8, seed=0)
 
     ids (batch, time) - Embedding(vocab, d_model) - + positions - num_layers x TransformerBlock(causal=True)
@@ -28,7 +28,7 @@ POSITIONS = ("learned", "sinusoidal", "none")
 # The GPT and its sampler
 
 
-def build_gpt(vocab_size: int, context_length: int, d_model: int = 128, num_heads: int = 4, num_layers: int = 3,
+def build_model(vocab_size: int, context_length: int, d_model: int = 128, num_heads: int = 4, num_layers: int = 3,
               ff_dim: int = 512, dropout_rate: float = 0.1, positions: str = "learned",
               activation: str = "gelu") -> keras.Model:
     """A decoder-only character model: Embedding -> positions -> num_layers causal blocks -> LayerNorm -> softmax.
@@ -62,7 +62,7 @@ def build_gpt(vocab_size: int, context_length: int, d_model: int = 128, num_head
 
 def generate(model: keras.Model, prompt_ids, length: int, temperature: float = 1.0, seed: int = 0,
              use_cache: bool = True, context_length: int | None = None) -> np.ndarray:
-    """Sample `length` new ids (length,) one at a time after prompt_ids (a 1-D sequence) from a build_gpt model.
+    """Sample `length` new ids (length,) one at a time after prompt_ids (a 1-D sequence) from a build_model model.
 
     temperature 0 takes the likeliest id (greedy); T > 0 samples from p^(1/T), renormalised, with a NumPy generator
     seeded by `seed`. use_cache=False runs the whole window of the last context_length ids through the model at every
@@ -126,3 +126,19 @@ def forward_with_cache(model: keras.Model, new_ids: list[int], start: int, cache
         else:
             x = layer(x)
     return ops.convert_to_numpy(x)[0, -1], new_caches
+
+
+def attention_weights(model: keras.Model, ids) -> list[np.ndarray]:
+    """Each block's self-attention weights for one text, a list of (heads, time, time) arrays: row i of head h is how
+    much position i reads each position j <= i (zeros after i, the causal mask). ids: a 1-D sequence, at most the
+    context length. Runs the model's layers in order as model(...) does, reading each block's attention on the way."""
+    x, weights = np.array([np.asarray(ids).reshape(-1)], dtype="int32"), []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, TransformerBlock):
+            normed = layer.attention_norm(x)
+            _, scores = layer.self_attention(normed, normed, use_causal_mask=True, return_attention_scores=True)
+            weights.append(ops.convert_to_numpy(scores)[0])
+        x = layer(x)
+    return weights
