@@ -40,7 +40,8 @@ def test_quick_run_scores_are_those_of_the_saved_model(quick_run, assert_scores_
     assert 4.5 < saved["baselines"]["unigram"]["bits_per_char"] < 5.3
     assert saved["test"]["bits_per_char"] < saved["baselines"]["unigram"]["bits_per_char"]
     assert out[-1].startswith("test_loss=") and f"params={saved['params']}" in out[-1]
-    for name in ("config.json", "history.csv", "summary.txt", "samples.txt", "plots/learning_curves.png"):
+    for name in ("config.json", "history.csv", "summary.txt", "samples.txt", "plots/learning_curves.png",
+                 "plots/attention_heads.png", "plots/positions.png"):
         assert (run_dir / name).is_file(), name
     blocks = [layer.name for layer in model.layers if type(layer).__name__ == "TransformerBlock"]
     assert blocks == ["block_1"] and model.get_layer("positions").max_length == 32

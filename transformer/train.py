@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
     from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
                                  quick_settings)
     from transformer.model import build_model
+    from transformer.visualize import plot_attention_heads, plot_positions
 
     strategy = make_strategy(config.distribute)  # --distribute: made before any TensorFlow operation runs
 
@@ -111,8 +112,13 @@ def main(argv: list[str] | None = None) -> dict:
                         verbose=progress_verbosity())
     train_seconds = time.perf_counter() - start
 
-    # ---- Evaluation: bits per character beside a unigram model, and text sampled at each temperature
+    # ---- Evaluation: bits per character beside a unigram model, text sampled at each temperature, and pictures: each
+    # head's attention over the first characters of the test text, and the position vectors
     evaluation = evaluate_sequence_model(model, dataset, run_dir, config)
+    vocabulary = dataset.meta["vocabulary"]
+    line = vocabulary.decode(dataset.x_test[0][: min(32, config.window)])
+    plot_attention_heads(model, vocabulary, line, run_dir / "plots" / "attention_heads.png")
+    plot_positions(model, run_dir / "plots" / "positions.png")  # none with --positions none
     saved, inputs = saved_model(model, dataset)  # model.keras reads character ids; inputs.json has the vocabulary
     result = finish_run(run_dir, saved, history, evaluation, dataset, train_seconds, inputs)
     print(result["summary"])

@@ -106,7 +106,8 @@ print("the same characters with and without the cache:", cached.tolist() == unca
 # %% [markdown]
 # ## The pictures of the run
 #
-# Every picture the run saved: the learning curves.
+# Every picture the run saved: the learning curves, each head's attention over a line of test text (row: the
+# position reading; column: the position read; nothing above the diagonal), and the position vectors.
 
 # %%
 # common/plots.py chose matplotlib's file-only backend for the scripts; pictures are drawn in the notebook again.
