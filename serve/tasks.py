@@ -188,7 +188,7 @@ class ImageClassifier(Task):
 
 
 class FeatureModel(Task):
-    """ann/ on tabular data: one value per feature, in the data set's own units, as model.keras reads them (it
+    """A model of tabular data: one value per feature, in the data set's own units, as model.keras reads them (it
     standardizes them itself); a regression answers in the target's units."""
 
     kind = "features"

@@ -32,6 +32,30 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # a stable sort: the tests of a file keep theirs
 
 
+# Keras for the tests that compare a scratch version with it, and transformer/'s layers and model modules: each
+# imported when a test asks for it
+@pytest.fixture(scope="module")
+def keras():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no CUDA or oneDNN start-up notices in the test output
+    import keras
+
+    return keras
+
+
+@pytest.fixture(scope="module")
+def transformer(keras):
+    from transformer import layers
+
+    return layers
+
+
+@pytest.fixture(scope="module")
+def gpt(keras):
+    from transformer import model
+
+    return model
+
+
 @pytest.fixture
 def run_main(capsys):
     """Call main(argv) and return (result, stdout lines, stderr lines); a SystemExit is returned as the result."""

@@ -4,7 +4,6 @@
 """
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -165,14 +164,6 @@ def test_gradient_check_catches_a_wrong_derivative(monkeypatch):
 
 # ----------------------------------------------------------------------------------------------------------------
 # Agreement with Keras: the same weights give the same outputs and the same gradients.
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no CUDA or oneDNN start-up notices in the test output
-    import keras
-
-    return keras
 
 
 def build_keras_and_scratch(keras, hidden_units: list[int], activation: str):

@@ -11,13 +11,6 @@ BATCH, TIME, QUERY_DIM, VALUE_DIM, UNITS = 3, 7, 5, 6, 4
 
 
 @pytest.fixture(scope="module")
-def keras():
-    import keras
-
-    return keras
-
-
-@pytest.fixture(scope="module")
 def attention_layers(keras):
     from attention import layers
 

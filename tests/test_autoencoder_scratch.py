@@ -3,7 +3,6 @@
     python -m pytest -q -n 0 tests/test_autoencoder_scratch.py
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -111,14 +110,6 @@ def test_the_subspace_check_fails_before_training_and_for_the_wrong_components(d
 
 # ----------------------------------------------------------------------------------------------------------------
 # Agreement with Keras: the same weights in two Dense(use_bias=False) layers give the same outputs and gradients
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no CUDA or oneDNN start-up notices in the test output
-    import keras
-
-    return keras
 
 
 def test_outputs_and_gradients_agree_with_keras(keras, digits):

@@ -6,13 +6,6 @@ import pytest
 from birnn import scratch
 
 
-@pytest.fixture(scope="module")
-def keras():
-    import keras
-
-    return keras
-
-
 @pytest.mark.parametrize("merge_mode", scratch.MERGE_MODES)
 @pytest.mark.parametrize("return_sequences", [True, False])
 def test_matches_keras_bidirectional_simple_rnn(merge_mode, return_sequences, keras):

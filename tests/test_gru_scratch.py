@@ -5,7 +5,6 @@ parameter counts, the CLI.
 """
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,14 +14,6 @@ from gru import scratch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SIZES = [(3, 2), (5, 4)]  # (units, input_dim)
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no CUDA or oneDNN start-up notices in the test output
-    import keras
-
-    return keras
 
 
 def random_weights(units: int, input_dim: int, reset_after: bool = True, seed: int = 0) -> list[np.ndarray]:

@@ -4,7 +4,6 @@
 """
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,14 +13,6 @@ from lstm import scratch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SIZES = [(3, 2), (5, 4)]  # (units, input_dim)
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no CUDA or oneDNN start-up notices in the test output
-    import keras
-
-    return keras
 
 
 def random_weights(units: int, input_dim: int, seed: int = 0) -> list[np.ndarray]:

@@ -6,35 +6,12 @@ against uncached.
 """
 
 import math
-import os
 
 import numpy as np
 import pytest
 
 VOCAB, CONTEXT = 20, 8  # the tiny GPTs below: 20 ids, windows of 8
 BATCH, TIME, WIDTH, HEADS, KEY_DIM = 2, 5, 6, 2, 3
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no CUDA or oneDNN start-up notices in the test output
-    import keras
-
-    return keras
-
-
-@pytest.fixture(scope="module")
-def transformer(keras):
-    from transformer import layers
-
-    return layers
-
-
-@pytest.fixture(scope="module")
-def gpt(keras):
-    from transformer import model
-
-    return model
 
 
 def numpy(keras, x):

@@ -4,7 +4,6 @@ layers with the same weights, the hand-written attention gradient against centra
     python -m pytest tests/test_transformer_scratch.py -q
 """
 
-import os
 
 import numpy as np
 import pytest
@@ -12,28 +11,6 @@ import pytest
 from transformer import scratch
 
 BATCH, TIME, WIDTH = 2, 5, 8
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no CUDA or oneDNN start-up notices in the test output
-    import keras
-
-    return keras
-
-
-@pytest.fixture(scope="module")
-def transformer(keras):
-    from transformer import layers
-
-    return layers
-
-
-@pytest.fixture(scope="module")
-def gpt(keras):
-    from transformer import model
-
-    return model
 
 
 def numpy(keras, x):

@@ -17,7 +17,7 @@ import numpy as np
 from keras import layers, ops
 
 from common.tasks import output_layer
-from common.text import apply_temperature
+from common.text import NextCharacter, apply_temperature
 from transformer.layers import (LAYER_NORM_EPSILON, LearnedPositionalEmbedding, PositionLayer,
                                 SinusoidalPositionalEncoding, TransformerBlock)
 
@@ -85,13 +85,13 @@ def generate(model: keras.Model, prompt_ids, length: int, temperature: float = 1
     blocks = [layer for layer in model.layers if isinstance(layer, TransformerBlock)]
     rng = np.random.default_rng(seed)
     caches, start = None, 0  # start: the position of the next id fed, = how many the caches hold
-    for _ in range(length):
+    # Without the cache: common/text.py's NextCharacter, which serve/ and samples.txt use too. It reads the last
+    # context_length ids, padded after the text to one input shape (the causal mask keeps the padding out).
+    reader = None if use_cache else NextCharacter(model, batch_size=1, window=context_length)
+    for step in range(length):
         if not use_cache:
-            # The window padded with id 0 to context_length: one input shape for every step (JAX compiles each new
-            # shape), and the causal mask keeps the padding after the text from changing anything before it.
-            window = tokens[-context_length:]
-            padded = np.array([window + [0] * (context_length - len(window))], dtype="int32")
-            probabilities = ops.convert_to_numpy(model(padded, training=False))[0, len(window) - 1]
+            new_ids = tokens if step == 0 else tokens[-1:]  # the prompt first, then each id as it is drawn
+            probabilities = reader(np.array([new_ids], dtype="int32"))[0]
         else:
             if caches is None or start >= context_length:  # the first step, or the window is full: start again
                 keep = context_length if caches is None else max(context_length // 2, 1)
