@@ -195,6 +195,7 @@ def test_generated_text_equals_sampling_the_model(tmp_path_factory):
     assert client.post("/predict", json={**body, "prompt": "The \u263a"}).json()["unknown"] == ["\u263a"]
 
 
+@pytest.mark.slow  # 17 s; tests/test_transformer_train.py checks the same writer serve calls on a quick run
 def test_a_transformers_text_equals_sampling_its_last_window(tmp_path_factory):
     """A model without state (transformer/'s GPT): serve's writer reads the last `window` (16) characters again at
     every step, as inputs.json says."""
