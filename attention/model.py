@@ -26,8 +26,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from attention.dataset import END_ID, START_ID
 from attention.layers import BahdanauAttention, LuongAttention
+from common.pairs import END_ID, START_ID
 
 ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "luong-concat")
 ENCODER_CELLS = {"gru": layers.GRU, "lstm": layers.LSTM}

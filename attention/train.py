@@ -20,10 +20,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file (python attention/train.py): make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from attention.dataset import DATASETS, TOKEN_MODES
+from attention.dataset import DATASETS
 from common.config import TrainConfig
 from common.flags import DATA, exit_on_bad_input, format_config, option, parse_config, require
 from common.console import quiet_tensorflow, setup_logging
+from common.pairs import TOKEN_MODES
 
 ATTENTIONS = ("none", "bahdanau", "luong-dot", "luong-general", "luong-concat")  # attention/model.py (needs Keras)
 CELLS = ("gru", "lstm")
@@ -86,9 +87,10 @@ def train_model(config: AttentionConfig, dataset, group: str, strategy) -> dict:
     strategy is common.distribute.make_strategy(config.distribute), made once per process before TensorFlow runs."""
     import keras
 
-    from attention.evaluation import seq2seq_evaluator
+    from attention.evaluation import decode
     from attention.model import TokenAccuracy, build_model
     from common.runs import finish_run, start_run
+    from common.seq2seq import seq2seq_evaluator
     from common.training import (make_callbacks, make_optimizer, mixed_precision_scope, progress_verbosity,
                                  quick_settings)
 
@@ -124,7 +126,7 @@ def train_model(config: AttentionConfig, dataset, group: str, strategy) -> dict:
     train_seconds = time.perf_counter() - start
 
     # ---- Evaluation: the test split decoded on its own (no teacher), word for word against the targets
-    evaluation = seq2seq_evaluator(config.beam_width, config.num_heatmaps)(model, dataset, run_dir)
+    evaluation = seq2seq_evaluator(decode, config.beam_width, config.num_heatmaps)(model, dataset, run_dir)
     return finish_run(run_dir, model, history, evaluation, dataset, train_seconds)
 
 

@@ -19,11 +19,11 @@ if __package__ in (None, ""):  # run as a file (python attention/translate.py): 
 
 import numpy as np
 
-from attention.dataset import UNKNOWN
 from attention.use import read_vocabularies, translate
 from common.config import make_run_dir
 from common.flags import OneLineParser, exit_on_bad_input, fail, require
 from common.console import quiet_tensorflow
+from common.pairs import UNKNOWN
 
 PROG = "attention/translate.py"  # errors start with it, as every script's do
 
@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> dict:
     quiet_tensorflow(verbose=False)
     import keras
 
-    from attention.evaluation import plot_attention  # imports attention.model: the layers
+    import attention.model  # noqa: F401  (registers the attention layers model.keras is made of)
+    from common.seq2seq import plot_attention
 
     try:
         # Safe mode, said rather than left to the default: no Python code from the file (a Lambda layer's) runs.

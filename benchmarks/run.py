@@ -18,8 +18,6 @@ import dataclasses
 import datetime
 import importlib
 import io
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -30,7 +28,7 @@ if __package__ in (None, ""):  # run as a file (python benchmarks/run.py): make 
 
 from common.config import REPO_ROOT
 from common.flags import OneLineParser, fail, require
-from common.console import quiet_tensorflow
+from common.console import machine_description, quiet_tensorflow  # tune.py and others import the first from here
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,8 +118,10 @@ BENCHMARKS: dict[str, list[Row]] = {
             higher_is_better=False, baseline="sarima"),
     ],
     "transformer": [
-        # A first default (lab record in benchmarks/transformer.md), not yet tuned by benchmarks.tune: three seeds.
-        Row("transformer.train", (), "bits_per_char", target=2.0, higher_is_better=False, seeds=(0, 1, 2)),
+        # A first default (lab record in benchmarks/transformer.md), not yet tuned by benchmarks.tune: ten seeds.
+        Row("transformer.train", (), "bits_per_char", target=2.0, higher_is_better=False, seeds=TEN_SEEDS),
+        # The encoder-decoder on attention/'s dates, beside its Bahdanau model (benchmarks/attention.md).
+        Row("transformer.train", ("--dataset", "dates"), "exact_match", target=0.99, seeds=(0, 1, 2)),
     ],
     "deep_rnn": [
         # Chosen on the validation split (benchmarks/tune_deep_rnn.md): reported over the ten seeds 0-9.
@@ -324,21 +324,6 @@ def markdown_table(summaries: list[dict]) -> str:
         lines.append(f"| `{s['command']}` | {s['metric']} | {s['mean']:.4f} | {s['spread']:.4f} | {s['worst']:.4f} "
                      f"| {baseline} | {target} | {s['train_seconds']:.1f} | {params} | {s['seeds']} | {others} |")
     return "\n".join(lines)
-
-
-def machine_description() -> str:
-    """For example 'Linux x86_64, AMD EPYC, 2 CPU cores, Python 3.11.7, TensorFlow 2.21.0, Keras 3.15.1'."""
-    import keras
-    import tensorflow as tf
-
-    cpu = platform.processor()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():  # Linux names the processor model here; platform.processor() is often empty there
-        models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                  if line.startswith("model name")]
-        cpu = models[0] if models else cpu
-    return (f"{platform.system()} {platform.machine()}, {cpu or 'unknown processor'}, {os.cpu_count()} CPU cores, "
-            f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}")
 
 
 def lab_record(output: Path) -> str:

@@ -4,13 +4,17 @@ none of TensorFlow's start-up notices unless asked for.
     setup_logging(config.verbose)                      # log lines on standard output; --verbose adds debug lines
     print(format_config(config))                       # common/config.py: the resolved config, first
     quiet_tensorflow(config.verbose)                   # then import keras: no oneDNN or CUDA notices
+    machine_description()    # 'Linux x86_64, AMD EPYC, 2 CPU cores, ...': the machine a table's figures came from
 
-This module imports only the standard library (quiet_tensorflow imports TensorFlow when it is called).
+This module imports only the standard library (quiet_tensorflow and machine_description import TensorFlow when they
+are called).
 """
 
 import logging
 import os
+import platform
 import sys
+from pathlib import Path
 
 
 def quiet_tensorflow(verbose: bool) -> None:
@@ -59,3 +63,21 @@ def setup_logging(verbose: bool) -> None:
     # JAX logs its search for a TPU at the INFO level ("Unable to initialize backend 'tpu'"): a notice, like
     # TensorFlow's start-up ones, that --verbose shows.
     logging.getLogger("jax").setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def machine_description() -> str:
+    """For example 'Linux x86_64, AMD EPYC, 2 CPU cores, Python 3.11.7, TensorFlow 2.21.0, Keras 3.15.1'."""
+    import keras
+    import tensorflow as tf
+
+    cpu = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():  # Linux names the processor model here; platform.processor() is often empty there
+        models = [
+            line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")
+        ]
+        cpu = models[0] if models else cpu
+    return (
+        f"{platform.system()} {platform.machine()}, {cpu or 'unknown processor'}, {os.cpu_count()} CPU cores, "
+        f"Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    )

@@ -1,4 +1,5 @@
-"""attention/evaluation.py and compare.py's helpers, and what common/ does for seq2seq: scores by hand, no training."""
+"""attention/evaluation.py's decode in common/seq2seq.py's evaluator, compare.py's helpers, the training metric and
+loss, format_comparison (common/): by hand, no training. The scores themselves: tests/test_common_seq2seq.py."""
 
 import math
 
@@ -7,55 +8,8 @@ import numpy as np
 import pytest
 
 from attention.compare import grouped_rows, length_groups, model_settings, parse_models
-from attention.evaluation import by_source_length, plot_attention, positional_majority, score_outputs
 from attention.model import TokenAccuracy
 from common.metrics import format_comparison
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# attention/evaluation.py
-
-@pytest.mark.parametrize("output, target, token_accuracy", [
-    (list("2015"), list("2015"), 5 / 5),   # every token and the final <end>
-    (list("20"), list("2015"), 2 / 5),     # stops early: "2", "0" right; <end> where "1" belongs; nothing after
-    (list("20159"), list("2015"), 4 / 5),  # runs on: "9" where <end> belongs
-    ([], list("ab"), 0 / 3),               # writes only <end>
-    (list("x015"), list("2015"), 4 / 5),   # one wrong token, stops at the right place
-])
-def test_score_outputs_by_hand(output, target, token_accuracy):
-    scores = score_outputs([output], [target])
-    assert scores == {"exact_match": float(output == target), "token_accuracy": pytest.approx(token_accuracy)}
-
-
-def test_score_outputs_counts_tokens_over_all_pairs():
-    # 3 of 3 and 1 of 4 tokens: (3 + 1) / 7, not the mean of the two pairs' shares.
-    scores = score_outputs([list("ab"), list("x")], [list("ab"), list("xyz")])
-    assert scores["exact_match"] == 0.5
-    assert scores["token_accuracy"] == pytest.approx(4 / 7)
-
-
-@pytest.mark.parametrize("outputs, targets", [([], []), ([["a"]], [["a"], ["b"]])])
-def test_score_outputs_needs_matching_non_empty_lists(outputs, targets):
-    with pytest.raises(ValueError, match="need as many outputs as targets"):
-        score_outputs(outputs, targets)
-
-
-def test_positional_majority_by_hand():
-    targets = [list("19"), list("18"), list("29x"), list("19")]
-    # position 0: "1" 3 times; 1: "9" 3 times; 2: <end> 3 times against "x" once, so the guess stops there.
-    assert positional_majority(targets) == ["1", "9"]
-    assert positional_majority([["a"], [], []]) == []  # <end> is the most frequent first token
-    assert positional_majority([list("abc")]) == ["a", "b", "c"]
-
-
-def test_by_source_length_groups_pairs_by_their_source_length():
-    sources = [list("abc"), list("de"), list("fgh"), list("ij")]
-    outputs = [list("cba"), list("ed"), list("hgx"), list("ji")]
-    targets = [list("cba"), list("ed"), list("hgf"), list("ji")]
-    rows = by_source_length(sources, outputs, targets)
-    assert [row["source_length"] for row in rows] == [2, 3] and [row["count"] for row in rows] == [2, 2]
-    assert rows[0]["exact_match"] == 1.0 and rows[0]["token_accuracy"] == 1.0
-    assert rows[1]["exact_match"] == 0.5 and rows[1]["token_accuracy"] == pytest.approx(7 / 8)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -94,7 +48,7 @@ def test_parse_models():
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The training metric and loss, format_comparison (common/) and the heatmap
+# The training metric and loss, format_comparison (common/)
 
 def one_hot_predictions(ids, vocabulary=10):
     return keras.ops.one_hot(np.array(ids), vocabulary)
@@ -140,21 +94,14 @@ def test_format_comparison_keeps_a_long_baseline_name_apart():
         assert all(row[end - 1] != " " and (end == len(row) or row[end] == " ") for row in rows)
 
 
-def test_plot_attention_writes_a_png(tmp_path):
-    weights = np.array([[0.7, 0.3, 0.0], [0.1, 0.9, 0.0]])
-    path = plot_attention(weights, ["a", " ", "c"], ["c", "<end>"], tmp_path / "plots" / "attention_0.png",
-                                title="'c' (wrong)")
-    assert path == tmp_path / "plots" / "attention_0.png"
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 1000
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # The evaluator decodes as --beam-width says
 
 def test_the_evaluator_decodes_with_the_beam_width_it_was_given(tmp_path):
     from attention.dataset import load_reverse
-    from attention.evaluation import seq2seq_evaluator
+    from attention.evaluation import decode
     from attention.model import beam_search, build_model, greedy_decode
+    from common.seq2seq import seq2seq_evaluator
 
     dataset = load_reverse(num_samples=400, min_length=3, max_length=6)
     target_length = dataset.y_test.shape[1] - 1
@@ -171,7 +118,7 @@ def test_the_evaluator_decodes_with_the_beam_width_it_was_given(tmp_path):
     for beam_width, expected_ids, decoding in ((1, greedy_ids, "greedy"), (4, beam_ids, "beam search, width 4")):
         run_dir = tmp_path / f"width-{beam_width}"
         run_dir.mkdir()
-        evaluation = seq2seq_evaluator(beam_width=beam_width, num_heatmaps=1)(model, dataset, run_dir)
+        evaluation = seq2seq_evaluator(decode, beam_width=beam_width, num_heatmaps=1)(model, dataset, run_dir)
         np.testing.assert_array_equal(evaluation.outputs, expected_ids)
         assert evaluation.details["decoding"] == decoding
         # The scores are those of the outputs written to predictions.txt.

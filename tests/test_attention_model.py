@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from keras import ops
 
-from attention.dataset import END_ID as END
-from attention.dataset import START_ID as START
 from attention.model import (ATTENTIONS, DECODER_CELLS, ENCODER_CELLS, beam_search, build_model, encode,
                              greedy_decode)
+from common.pairs import END_ID as END
+from common.pairs import START_ID as START
 
 SOURCE_VOCABULARY, TARGET_VOCABULARY, TARGET_LENGTH, UNITS = 12, 9, 6, 8
 

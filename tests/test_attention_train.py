@@ -9,17 +9,17 @@ import pytest
 
 from attention import compare
 from attention.dataset import load_dataset
-from attention.evaluation import output_tokens
 from attention.model import greedy_decode
 from attention.train import AttentionConfig, main
 from common.datasets import SPLIT_SEED
+from common.seq2seq import output_tokens
 
 PLOTTED = [f"attention_{i}.png" for i in range(4)]
 
 
 def token_accuracy_by_hand(rows, tokens):
     """Share of target tokens (and the <end> after them) that the output has at the same place: predictions.txt
-    rows (source, target, output, ok), recounted here without attention/evaluation.py."""
+    rows (source, target, output, ok), recounted here without common/seq2seq.py."""
     split = list if tokens == "char" else str.split
     right = total = 0
     for _, target, output, _ in rows:

@@ -319,12 +319,12 @@ def test_unigram_baseline_of_a_text_evaluation(tmp_path, monkeypatch):
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# attention/evaluation.py: the positional majority
+# common/seq2seq.py (attention/'s evaluator): the positional majority
 
 
-def test_positional_majority_of_an_evaluation_is_learned_from_the_training_targets(tmp_path, monkeypatch):
-    from attention import evaluation as attention_evaluation
-    from attention.dataset import END_ID, START_ID, TokenVocabulary, pad
+def test_positional_majority_of_an_evaluation_is_learned_from_the_training_targets(tmp_path):
+    from common.pairs import END_ID, START_ID, TokenVocabulary, pad
+    from common.seq2seq import seq2seq_evaluator
 
     train, val, test = ["ab", "ab", "ab", "cd"], ["ef", "ef"], ["cd", "cd", "cd", "ab"]
     source_vocabulary = TokenVocabulary.from_sequences([list("xy")])
@@ -343,8 +343,7 @@ def test_positional_majority_of_an_evaluation_is_learned_from_the_training_targe
     def decode_nothing(model, sources, max_length, beam_width=1):  # a model that writes <end> at once
         return np.full((len(sources), max_length), END_ID), np.zeros((len(sources), max_length, sources.shape[1]))
 
-    monkeypatch.setattr(attention_evaluation, "decode", decode_nothing)
-    evaluation = attention_evaluation.seq2seq_evaluator()(None, dataset, tmp_path)
+    evaluation = seq2seq_evaluator(decode_nothing)(None, dataset, tmp_path)
     # The training targets' guess is "ab": right for the one test "ab" (3 of 3 tokens with <end>), and the <end> of
     # each "cd": 6 of 12. The test targets' guess, "cd", would score 10 of 12; validation's, <unk><unk>, 4 of 12.
     assert evaluation.baselines["positional_majority"] == pytest.approx({"exact_match": 0.25, "token_accuracy": 0.5})

@@ -42,6 +42,18 @@ def test_the_root_readme_quotes_the_lines_of_common_each_folder_takes_along():
         assert sum(len(path.read_text(encoding="utf-8").splitlines()) for path in files) == lines, folder
 
 
+def test_common_imports_no_folder_and_its_shared_seq2seq_modules_name_none():
+    """common/ is copied along with any folder, so it imports none; the modules an encoder-decoder of any folder
+    shares (common/pairs.py, common/seq2seq.py) do not even name one as a path (attention/) or a module (gan.use)."""
+    import re
+
+    for path in sorted((REPO_ROOT / "common").glob("*.py")):
+        assert {name.split(".")[0] for name in export.imported_modules(path)} & set(FOLDERS) == set(), path.name
+    for name in ("pairs.py", "seq2seq.py"):
+        named = re.findall(rf"\b({'|'.join(FOLDERS)})(?:/|\.[a-z_])", (REPO_ROOT / "common" / name).read_text())
+        assert named == [], f"common/{name} names {named}"
+
+
 def test_imports_are_read_at_any_depth_and_from_package_imports(tmp_path):
     source = tmp_path / "example.py"
     source.write_text("import os\nfrom common import plots, config\n\ndef f():\n    from common.metrics import x\n")

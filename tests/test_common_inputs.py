@@ -51,8 +51,8 @@ def test_a_forecast_keeps_its_window_transform_the_series_end_and_raw_histories(
 
 
 def test_text_translation_tags_and_generated_kinds():
-    from attention.dataset import load_dates
     from birnn.dataset import load_tagging
+    from common.pairs import load_dates
     from common.text import load_text
 
     text = load_text(window=20)

@@ -9,7 +9,7 @@
 - the character vocabulary: decode(encode(text)) is the text, a character unseen in training is id 0 and comes back as
   the replacement character, and only the training part of a corpus makes the vocabulary; the character windows are
   the text cut in order, the target the input shifted by one;
-- padding and masks (attention's pairs): a padded row keeps its sequence, and the mask (id != 0) marks exactly its real
+- padding and masks (common/pairs.py): a padded row keeps its sequence, and the mask (id != 0) marks exactly its real
   tokens, unknown tokens included; the pairs split 80/10/10 without loss or overlap;
 - the adding problem: one marker in each half, and the target is the sum of the two marked values.
 
@@ -24,8 +24,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from attention import dataset as pairs_data
 from common import forecasting, sequences, text
+from common import pairs as pairs_data
 
 BOUNDED = settings(max_examples=40, deadline=None, database=None)
 # The documented lag of each transform: how many steps back lies the value it compares with.

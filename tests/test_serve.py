@@ -39,6 +39,8 @@ QUICK_RUNS = {  # name -> (train module, flags after --quick --epochs 1): the sm
                     "--window", "16"),                                                   # text, no state
     "attention": ("attention.train", "--units", "8", "--embedding-dim", "4", "--num-samples", "200",
                   "--num-heatmaps", "0"),                                                # dates: translation
+    "transformer_dates": ("transformer.train", "--dataset", "dates", "--num-samples", "200", "--d-model", "8",
+                          "--heads", "2", "--layers", "1", "--ff-dim", "16"),            # translation, no recurrence
     "tabular": ("ann.train", "--dataset", "breast_cancer", "--hidden-units", "8"),      # features
     "regression": ("ann.train", "--dataset", "diabetes", "--hidden-units", "8"),        # features -> a value
     "rows": ("deep_rnn.train", "--dataset", "digits", "--units", "4", "--layers", "1"),  # image read row by row
@@ -212,10 +214,16 @@ def test_a_transformers_text_equals_sampling_its_last_window(tmp_path_factory):
     assert answer["generated"] == vocabulary.decode(ids[4:])
 
 
-def test_translations_equal_decoding_the_test_sources(tmp_path_factory):
-    from attention.evaluation import decode, output_tokens
+@pytest.mark.parametrize("name, decoder", [
+    ("attention", "attention.evaluation"),
+    # 21 s (a quick training of its own); tests/test_transformer_train.py checks the translate serve calls on its run
+    pytest.param("transformer_dates", "transformer.use", marks=pytest.mark.slow)])
+def test_translations_equal_decoding_the_test_sources(name, decoder, tmp_path_factory):
+    """The answer is what the training folder's own decode writes for the source, attention weights included."""
+    from common.seq2seq import output_tokens
 
-    task, client = served(tmp_path_factory, "attention")
+    decode = importlib.import_module(decoder).decode
+    task, client = served(tmp_path_factory, name)
     dataset = training_data(task)
     pairs = dataset.meta["pairs"]["test"]
     for i in range(3):

@@ -262,3 +262,100 @@ def test_get_config_round_trip(transformer):
     assert (attention.num_heads, attention.key_dim, attention.output_dim) == (3, 5, 7)
     for kind in (transformer.SinusoidalPositionalEncoding, transformer.LearnedPositionalEmbedding):
         assert kind.from_config(kind(33).get_config()).max_length == 33
+
+# ----------------------------------------------------------------------------------------------------------------
+# The encoder-decoder (--dataset dates)
+
+SOURCE_VOCAB, TARGET_VOCAB, SOURCE_LENGTH, TARGET_LENGTH = 12, 9, 7, 5
+
+
+@pytest.fixture(scope="module")
+def encoder_decoder(gpt, keras):
+    """A tiny untrained encoder-decoder with two blocks a side, dropout on (which decoding must leave off)."""
+    keras.utils.set_random_seed(1)
+    return gpt.build_encoder_decoder(SOURCE_VOCAB, TARGET_VOCAB, SOURCE_LENGTH, TARGET_LENGTH, d_model=16,
+                                     num_heads=2, num_layers=2, ff_dim=32, dropout_rate=0.1)
+
+
+def sources_with_padding():
+    """(3, SOURCE_LENGTH) ids: the first row full, the others ending in padding (0)."""
+    sources = np.random.default_rng(4).integers(4, SOURCE_VOCAB, size=(3, SOURCE_LENGTH)).astype("int32")
+    sources[1, 5:] = 0
+    sources[2, 2:] = 0
+    return sources
+
+
+def test_encoder_decoder_ignores_source_padding_and_never_looks_ahead_in_the_target(encoder_decoder, keras):
+    sources = sources_with_padding()
+    targets = np.random.default_rng(5).integers(1, TARGET_VOCAB, size=(3, TARGET_LENGTH)).astype("int32")
+    probabilities = numpy(keras, encoder_decoder([sources, targets]))
+    assert probabilities.shape == (3, TARGET_LENGTH, TARGET_VOCAB)
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, atol=1e-5)
+    # The padding is not read: row 2 without its five padding ids gives the same probabilities.
+    np.testing.assert_allclose(numpy(keras, encoder_decoder([sources[2:, :2], targets[2:]])), probabilities[2:],
+                               atol=1e-5)
+    # Changing a real source id does change them (the decoder does read the source).
+    changed = sources.copy()
+    changed[2, 1] = 4 if sources[2, 1] != 4 else 5
+    assert np.abs(numpy(keras, encoder_decoder([changed, targets]))[2] - probabilities[2]).max() > 1e-4
+    # Causal: changing the decoder input at position 3 leaves positions 0-2 as they were and moves position 3.
+    later = targets.copy()
+    later[:, 3] = (later[:, 3] % (TARGET_VOCAB - 1)) + 1
+    moved = numpy(keras, encoder_decoder([sources, later]))
+    np.testing.assert_allclose(moved[:, :3], probabilities[:, :3], atol=1e-6)
+    assert np.abs(moved[:, 3] - probabilities[:, 3]).max() > 1e-4
+
+
+def test_greedy_decoding_feeds_each_choice_back_and_reads_real_source_positions(encoder_decoder, gpt, keras):
+    sources = sources_with_padding()
+    ids, weights = gpt.greedy_decode(encoder_decoder, sources, TARGET_LENGTH, start_id=1, end_id=2)
+    assert ids.shape == (3, TARGET_LENGTH) and weights.shape == (3, TARGET_LENGTH, SOURCE_LENGTH)
+    # By hand: at each step the whole model on <start> and the ids chosen so far, the argmax at the step's position.
+    for row in range(3):
+        written = [1]
+        for t in range(TARGET_LENGTH):
+            decoder_input = np.zeros((1, TARGET_LENGTH), "int32")
+            decoder_input[0, :len(written)] = written
+            step = numpy(keras, encoder_decoder([sources[row:row + 1], decoder_input]))[0, t]
+            written.append(int(step.argmax()))
+            if written[-1] == 2:
+                break
+        assert ids[row, :len(written) - 1].tolist() == written[1:]
+    # Cross-attention weights: each row sums to 1 over the real source characters, 0 at the padding.
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-5)
+    assert weights[1, :, 5:].max() == 0 and weights[2, :, 2:].max() == 0
+    with pytest.raises(ValueError, match="max_length must be 1 to 5"):
+        gpt.greedy_decode(encoder_decoder, sources, TARGET_LENGTH + 1)
+
+
+def test_cross_attention_weights_are_the_decoder_blocks_own(encoder_decoder, gpt, keras):
+    """Block 1's weights, recomputed from its parts by hand: the encoder's memory, the decoder's first sub-layer, the
+    cross-attention's own scores."""
+    sources = sources_with_padding()
+    targets = np.random.default_rng(6).integers(1, TARGET_VOCAB, size=(3, TARGET_LENGTH)).astype("int32")
+    weights = gpt.cross_attention_weights(encoder_decoder, sources, targets)
+    assert [w.shape for w in weights] == [(3, 2, TARGET_LENGTH, SOURCE_LENGTH)] * 2
+    layer = encoder_decoder.get_layer
+    mask = sources != 0
+    x = layer("source_positions")(layer("source_embedding")(sources))
+    for name in ("encoder_block_1", "encoder_block_2"):
+        x = layer(name)(x, attention_mask=mask[:, None, :])
+    memory = layer("encoder_norm")(x)
+    y = layer("target_positions")(layer("target_embedding")(targets))
+    block = layer("decoder_block_1")
+    normed = block.attention_norm(y)
+    y = y + block.self_attention(normed, normed, use_causal_mask=True)
+    _, expected = block.encoder_attention(block.encoder_attention_norm(y), memory, attention_mask=mask[:, None, :],
+                                          return_attention_scores=True)
+    np.testing.assert_allclose(weights[0], numpy(keras, expected), atol=1e-6)
+
+
+def test_encoder_decoder_saves_and_loads_with_the_same_outputs(encoder_decoder, gpt, keras, tmp_path):
+    sources = sources_with_padding()
+    path = tmp_path / "model.keras"
+    encoder_decoder.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(gpt.greedy_decode(loaded, sources, TARGET_LENGTH)[0],
+                                  gpt.greedy_decode(encoder_decoder, sources, TARGET_LENGTH)[0])
+    with pytest.raises(ValueError, match="multiple of num_heads"):
+        gpt.build_encoder_decoder(10, 10, 5, 5, d_model=10, num_heads=4)

@@ -249,6 +249,8 @@ class TransformerBlock(layers.Layer):
 
     call(inputs (batch, time, d_model), encoder_outputs=None, encoder_mask=None, attention_mask=None, cache=None)
     -> (batch, time, d_model), and with a cache (the self-attention's, see MultiHeadAttention) also the new cache.
+    return_attention_scores=True adds the weights (batch, heads, time, time_k) of the self- and the cross-attention
+    (None without it): (outputs, self_weights, cross_weights).
     """
 
     def __init__(self, num_heads: int, ff_dim: int, dropout_rate: float = 0.0, activation: str = "gelu",
@@ -288,21 +290,30 @@ class TransformerBlock(layers.Layer):
     def empty_cache(self, batch_size: int = 1):
         return self.self_attention.empty_cache(batch_size)
 
-    def call(self, inputs, encoder_outputs=None, encoder_mask=None, attention_mask=None, cache=None, training=None):
+    def call(self, inputs, encoder_outputs=None, encoder_mask=None, attention_mask=None, cache=None, training=None,
+             return_attention_scores=False):
         normed = self.attention_norm(inputs)
         attended = self.self_attention(normed, normed, attention_mask=attention_mask, use_causal_mask=self.causal,
-                                       cache=cache)
-        if cache is not None:
+                                       cache=cache, return_attention_scores=return_attention_scores)
+        self_scores = cross_scores = None
+        if return_attention_scores:
+            attended, self_scores, *cache = attended
+            cache = cache[0] if cache else None
+        elif cache is not None:
             attended, cache = attended
         x = inputs + self.dropout(attended, training=training)
         if self.cross_attention:
             padding = None if encoder_mask is None else ops.expand_dims(ops.cast(encoder_mask, "bool"), 1)
             normed = self.encoder_attention_norm(x)
-            attended = self.encoder_attention(normed, encoder_outputs, attention_mask=padding)  # (batch, 1, time_enc)
+            attended = self.encoder_attention(normed, encoder_outputs, attention_mask=padding,  # (batch, 1, time_enc)
+                                              return_attention_scores=return_attention_scores)
+            if return_attention_scores:
+                attended, cross_scores = attended
             x = x + self.dropout(attended, training=training)
         transformed = self.ffn_output(self.ffn_hidden(self.ffn_norm(x)))
         x = x + self.dropout(transformed, training=training)
-        return x if cache is None else (x, cache)
+        outputs = x if cache is None else (x, cache)
+        return (outputs, self_scores, cross_scores) if return_attention_scores else outputs
 
     def get_config(self):
         return {**super().get_config(), "num_heads": self.num_heads, "ff_dim": self.ff_dim,

@@ -137,8 +137,107 @@ def attention_weights(model: keras.Model, ids) -> list[np.ndarray]:
         if isinstance(layer, keras.layers.InputLayer):
             continue
         if isinstance(layer, TransformerBlock):
-            normed = layer.attention_norm(x)
-            _, scores = layer.self_attention(normed, normed, use_causal_mask=True, return_attention_scores=True)
+            x, scores, _ = layer(x, return_attention_scores=True)
             weights.append(ops.convert_to_numpy(scores)[0])
-        x = layer(x)
+        else:
+            x = layer(x)
+    return weights
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The encoder-decoder (the original Transformer's shape), for attention/'s dates: "march 3rd, 2015" -> "2015-03-03"
+
+
+def build_encoder_decoder(source_vocab_size: int, target_vocab_size: int, source_length: int, target_length: int,
+                          d_model: int = 64, num_heads: int = 4, num_layers: int = 2, ff_dim: int = 256,
+                          dropout_rate: float = 0.1, activation: str = "gelu") -> keras.Model:
+    """The teacher-forced training model: [source ids (batch, S), decoder input (batch, target_length)] ->
+    probabilities (batch, target_length, target_vocab_size), S at most source_length (the encoder's positions).
+
+        source ids     - Embedding - + positions - num_layers x TransformerBlock         - LayerNorm   = the memory
+        <start> y_1 .. - Embedding - + positions - num_layers x TransformerBlock(causal,
+                                                       cross-attention to the memory)    - LayerNorm - softmax
+
+    The encoder reads the whole source at once, every character seeing every other (no causal mask; the padding,
+    id 0, is masked out). The decoder is the GPT above with a third sub-layer in each block, cross-attention: its
+    queries come from the decoder's positions, its keys and values from the memory. It replaces attention/'s
+    Bahdanau step, and, as there, the decoder reads the true previous tokens in training (teacher forcing) and its
+    own in greedy_decode. Every layer has a name, so that cross_attention_weights can run the parts again.
+    """
+    if min(source_vocab_size, target_vocab_size, source_length, target_length, d_model, num_heads, num_layers,
+           ff_dim) < 1:
+        raise ValueError("vocabulary sizes, lengths, d_model, num_heads, num_layers and ff_dim must be at least 1")
+    if d_model % num_heads:
+        raise ValueError(f"d_model ({d_model}) must be a multiple of num_heads ({num_heads})")
+    source = keras.Input(shape=(None,), dtype="int32", name="source")
+    decoder_input = keras.Input(shape=(target_length,), dtype="int32", name="decoder_input")
+    source_mask = ops.not_equal(source, 0)                                  # (batch, S): False at the padding
+
+    # The encoder: self-attention over the whole source, each query reading only the real characters
+    x = layers.Embedding(source_vocab_size, d_model, name="source_embedding")(source)
+    x = LearnedPositionalEmbedding(source_length, name="source_positions")(x)
+    x = layers.Dropout(dropout_rate, name="source_dropout")(x)
+    padding = ops.expand_dims(source_mask, 1)                               # (batch, 1, S): the same for every query
+    for index in range(num_layers):
+        x = TransformerBlock(num_heads, ff_dim, dropout_rate, activation,
+                             name=f"encoder_block_{index + 1}")(x, attention_mask=padding)
+    memory = layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="encoder_norm")(x)  # (batch, S, d_model)
+
+    # The decoder: causal self-attention over what it has written, cross-attention over the memory
+    y = layers.Embedding(target_vocab_size, d_model, name="target_embedding")(decoder_input)
+    y = LearnedPositionalEmbedding(target_length, name="target_positions")(y)
+    y = layers.Dropout(dropout_rate, name="target_dropout")(y)
+    for index in range(num_layers):
+        y = TransformerBlock(num_heads, ff_dim, dropout_rate, activation, causal=True, cross_attention=True,
+                             name=f"decoder_block_{index + 1}")(y, encoder_outputs=memory, encoder_mask=source_mask)
+    y = layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="decoder_norm")(y)
+    outputs = output_layer("generation", target_vocab_size)(y)               # (batch, target_length, vocab)
+    return keras.Model([source, decoder_input], outputs, name="transformer")
+
+
+def greedy_decode(model: keras.Model, sources, max_length: int, start_id: int = 1, end_id: int = 2):
+    """Decode sources (n, S) on the model's own: (ids (n, max_length), cross-attention weights (n, max_length, S)).
+
+    The decoder input starts as <start> followed by padding; step t runs the whole model and takes the likeliest
+    token at position t, which becomes the input at t + 1 (the causal mask keeps the padding after t out of the
+    answer at t). Stops early when every row has written <end>. The weights are the last decoder block's
+    cross-attention, averaged over its heads: row t is where the decoder looked while writing token t.
+    """
+    sources = np.asarray(sources, dtype="int32")
+    decoder_length = model.inputs[1].shape[1]
+    if not 1 <= max_length <= decoder_length:
+        raise ValueError(f"max_length must be 1 to {decoder_length}, the decoder's length (got {max_length})")
+    decoder_input = np.zeros((len(sources), decoder_length), dtype="int32")
+    decoder_input[:, 0] = start_id
+    ids = np.zeros((len(sources), max_length), dtype="int32")
+    for t in range(max_length):
+        probabilities = ops.convert_to_numpy(model([sources, decoder_input], training=False))
+        ids[:, t] = probabilities[:, t].argmax(axis=-1)
+        if t + 1 < decoder_length:
+            decoder_input[:, t + 1] = ids[:, t]
+        if (ids[:, : t + 1] == end_id).any(axis=1).all():
+            break  # later positions stay 0 (<pad>), after every row's <end>
+    weights = cross_attention_weights(model, sources, decoder_input)[-1].mean(axis=1)  # (n, decoder_length, S)
+    return ids, weights[:, :max_length]
+
+
+def cross_attention_weights(model: keras.Model, sources, decoder_input) -> list[np.ndarray]:
+    """Each decoder block's cross-attention weights, a list of (n, heads, target_length, S) arrays: row t of head h is
+    how much the decoder, writing token t, reads each source position (0 at the padding). Runs the named layers of
+    build_encoder_decoder in the same order as the model does (dropout is off outside training)."""
+    sources, decoder_input = np.asarray(sources, "int32"), np.asarray(decoder_input, "int32")
+    source_mask = sources != 0
+    names = [layer.name for layer in model.layers]
+    x = model.get_layer("source_dropout")(model.get_layer("source_positions")(
+        model.get_layer("source_embedding")(sources)))
+    for name in (name for name in names if name.startswith("encoder_block_")):
+        x = model.get_layer(name)(x, attention_mask=source_mask[:, None, :])
+    memory = model.get_layer("encoder_norm")(x)
+    y = model.get_layer("target_dropout")(model.get_layer("target_positions")(
+        model.get_layer("target_embedding")(decoder_input)))
+    weights = []
+    for name in (name for name in names if name.startswith("decoder_block_")):
+        y, _, cross = model.get_layer(name)(y, encoder_outputs=memory, encoder_mask=source_mask,
+                                            return_attention_scores=True)
+        weights.append(ops.convert_to_numpy(cross))
     return weights

@@ -34,8 +34,9 @@ from notebooks.pictures import show_pictures
 # %% [markdown]
 # ## The settings, and TensorFlow
 #
-# The cells from here on are `transformer/train.py`'s `main()` as it is, section by section: the build copies them,
-# so they cannot drift from the script. One line differs: the flags become the settings `config =
+# The cells from here on are `transformer/train.py`'s `main()` and `train_gpt()` (the GPT's model, training and
+# evaluation; `--dataset dates` calls `train_encoder_decoder()` instead) as they are, section by section: the build
+# copies them, so they cannot drift from the script. One line differs: the flags become the settings `config =
 # TransformerConfig(quick=QUICK, output_dir=str(OUTPUT_DIR))`, where every flag is a field ("Try next" below shows
 # one). TensorFlow loads after them, as in the script.
 
@@ -64,7 +65,8 @@ from notebooks.pictures import show_pictures
 # the character it must predict, so one pass scores them all. Gradients are clipped to a norm of 1 (`clip_norm`).
 
 # %%
-# <<< train.py: Model
+# <<< train.py train_gpt: Setup
+# <<< train.py train_gpt: Model
 model.summary()
 
 # %% [markdown]
@@ -74,7 +76,7 @@ model.summary()
 # the kernel while it trains ends training after the current batch; the cells below then score the best weights.
 
 # %%
-# <<< train.py: Training
+# <<< train.py train_gpt: Training
 
 # %% [markdown]
 # ## Evaluate on the test split, beside the baselines
@@ -84,7 +86,8 @@ model.summary()
 # its last window of characters at every step.
 
 # %%
-# <<< train.py: Evaluation
+# <<< train.py train_gpt: Evaluation
+print(result["summary"])
 
 # %% [markdown]
 # ## Writing with the key/value cache
