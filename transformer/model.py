@@ -16,6 +16,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from common.pairs import END_ID, PAD_ID, START_ID
 from common.tasks import output_layer
 from common.text import NextCharacter, apply_temperature
 from transformer.layers import (LAYER_NORM_EPSILON, LearnedPositionalEmbedding, PositionLayer,
@@ -171,7 +172,7 @@ def build_encoder_decoder(source_vocab_size: int, target_vocab_size: int, source
         raise ValueError(f"d_model ({d_model}) must be a multiple of num_heads ({num_heads})")
     source = keras.Input(shape=(None,), dtype="int32", name="source")
     decoder_input = keras.Input(shape=(target_length,), dtype="int32", name="decoder_input")
-    source_mask = ops.not_equal(source, 0)                                  # (batch, S): False at the padding
+    source_mask = ops.not_equal(source, PAD_ID)                             # (batch, S): False at the padding
 
     # The encoder: self-attention over the whole source, each query reading only the real characters
     x = layers.Embedding(source_vocab_size, d_model, name="source_embedding")(source)
@@ -195,7 +196,8 @@ def build_encoder_decoder(source_vocab_size: int, target_vocab_size: int, source
     return keras.Model([source, decoder_input], outputs, name="transformer")
 
 
-def greedy_decode(model: keras.Model, sources, max_length: int, start_id: int = 1, end_id: int = 2):
+def greedy_decode(model: keras.Model, sources, max_length: int, start_id: int = START_ID,
+                  end_id: int = END_ID):
     """Decode sources (n, S) on the model's own: (ids (n, max_length), cross-attention weights (n, max_length, S)).
 
     The decoder input starts as <start> followed by padding; step t runs the whole model and takes the likeliest
@@ -226,7 +228,7 @@ def cross_attention_weights(model: keras.Model, sources, decoder_input) -> list[
     how much the decoder, writing token t, reads each source position (0 at the padding). Runs the named layers of
     build_encoder_decoder in the same order as the model does (dropout is off outside training)."""
     sources, decoder_input = np.asarray(sources, "int32"), np.asarray(decoder_input, "int32")
-    source_mask = sources != 0
+    source_mask = sources != PAD_ID
     names = [layer.name for layer in model.layers]
     x = model.get_layer("source_dropout")(model.get_layer("source_positions")(
         model.get_layer("source_embedding")(sources)))

@@ -71,14 +71,14 @@ def plot_positions(model, path: Path) -> Path | None:
 def plot_cross_attention_heads(model, dataset, path: Path) -> Path:
     """A heatmap per (decoder block, head) of the cross-attention while the model decodes the first test source of a
     dates dataset (common/pairs.py) on its own: rows the characters it wrote (and <end>), columns the source's."""
-    from common.pairs import END_ID, START_ID
+    from common.pairs import END, END_ID, START_ID
 
     source_vocabulary, target_vocabulary = dataset.meta["source_vocabulary"], dataset.meta["target_vocabulary"]
     source = dataset.x_test[:1]
     source_text = source_vocabulary.decode(source[0])  # tokens, padding left out
     ids, _ = greedy_decode(model, source, dataset.y_test.shape[1] - 1, start_id=START_ID, end_id=END_ID)
     written = [target_vocabulary.tokens[i] for i in ids[0]]
-    rows = written.index("<end>") + 1 if "<end>" in written else len(written)
+    rows = written.index(END) + 1 if END in written else len(written)
     decoder_input = np.concatenate([[START_ID], ids[0][: model.inputs[1].shape[1] - 1]])[None]
     weights = cross_attention_weights(model, source, decoder_input)  # [(1, heads, target, source)] per block
     blocks, heads = len(weights), weights[0].shape[1]
